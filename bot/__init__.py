@@ -1,0 +1,1 @@
+"""acuerdo-bot's adapters over `index`: the Telegram bot and the `acuerdo` command."""

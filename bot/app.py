@@ -1,0 +1,127 @@
+"""Build the Telegram application (production and tests alike) and run it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import admin, handlers, inline
+from bot.logfilter import install_token_redaction
+from bot.ratelimit import UserRateLimiter
+from bot.services import BotServices
+from bot.worker import EncoderWorker
+from index import Library, Settings, StorageError
+
+log = logging.getLogger("acuerdo.bot")
+
+USER_COMMANDS = [
+    BotCommand("start", "Presentación y ejemplos"),
+    BotCommand("ayuda", "Cómo usar el bot"),
+    BotCommand("fuentes", "Documentos que conozco"),
+    BotCommand("pregunta", "Hacer una pregunta (en grupos)"),
+]
+
+
+def build_application(settings: Settings, library: Library) -> Application:  # type: ignore[type-arg]
+    """The bot with every handler, honouring the API base URLs in `settings`."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        raise StorageError("Falta TELEGRAM_BOT_TOKEN: configúrelo en .env para ejecutar el bot.")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = BotServices(
+        library=library,
+        worker=EncoderWorker(),
+        limiter=UserRateLimiter(settings.questions_per_minute),
+        admin_ids=settings.telegram_admin_ids,
+    )
+    application.bot_data["poll_seconds"] = settings.index_poll_seconds
+    _register(application)
+    return application
+
+
+def _register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    new_message = filters.UpdateType.MESSAGE  # edits and channel posts are left alone
+    add = application.add_handler
+    add(CommandHandler("start", handlers.start, filters=new_message))
+    add(CommandHandler(["ayuda", "help"], handlers.help_command, filters=new_message))
+    add(CommandHandler("fuentes", handlers.sources, filters=new_message))
+    add(CommandHandler("pregunta", handlers.ask_command, filters=new_message))
+    admin.register(application)
+    add(InlineQueryHandler(inline.inline_query))
+    add(CallbackQueryHandler(handlers.callback))
+    add(MessageHandler(private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text))
+    add(MessageHandler(groups & new_message & filters.TEXT & ~filters.COMMAND, handlers.group_text))
+    add(MessageHandler(private & new_message & filters.COMMAND, handlers.unknown_command))
+    add(MessageHandler(private & new_message & ~filters.TEXT, handlers.not_text))
+    application.add_error_handler(handlers.error_handler)
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot.set_my_commands(USER_COMMANDS)
+    poll = float(application.bot_data.get("poll_seconds", 2.0))
+    application.bot_data["refresher"] = asyncio.create_task(_refresh_loop(application, poll))
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    task = application.bot_data.pop("refresher", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    application.bot_data["services"].worker.shutdown()
+
+
+async def _refresh_loop(application: Application, seconds: float) -> None:  # type: ignore[type-arg]
+    """Pick up documents added or removed by other processes; the rebuild runs off the loop."""
+    library: Library = application.bot_data["services"].library
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(library.refresh)
+        except Exception:  # noqa: BLE001 - keep serving the last good index
+            log.warning("index refresh failed; serving the previous index", exc_info=True)
+
+
+def run_bot(settings: Settings, *, webhook: bool) -> int:
+    """`acuerdo bot [--webhook]`: open the library, then poll or serve the webhook."""
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.telegram_bot_token is not None:
+        install_token_redaction(settings.telegram_bot_token.get_secret_value())
+    library = Library.open(settings, notice=log.info)
+    application = build_application(settings, library)
+    if webhook:
+        from bot.webhook import serve_webhook
+
+        asyncio.run(serve_webhook(application, settings, library))
+        return 0
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return 0
+
+
+__all__ = ["build_application", "run_bot", "ChatType"]

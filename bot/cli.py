@@ -1,0 +1,249 @@
+"""The `acuerdo` command: index, ask, chat, eval, stats and bot, over the same `Library`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from index.evaluation import evaluate, format_report
+from bot.render import admin_documents_html, answer_text
+from index import AcuerdoError, Library, Settings
+
+log = logging.getLogger("acuerdo")
+
+
+def _progress_bar(label: str) -> Callable[[int, int], None]:
+    """A progress callback drawing a bar on stderr (only when it is a terminal)."""
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc=label, unit="pasaje", file=sys.stderr, leave=False,
+                            disable=not sys.stderr.isatty()))
+        bar[0].n = done
+        bar[0].refresh()
+        if done >= total:
+            bar[0].close()
+
+    return update
+
+
+def _notice(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _open(settings: Settings) -> Library:
+    return Library.open(settings, notice=_notice)
+
+
+def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
+    library = _open(settings)
+    for raw in args.paths:
+        path = Path(raw)
+        result = library.add_path(path, title=args.title, progress=_progress_bar(path.name))
+        doc = result.document
+        verb = "añadido" if result.created else "ya estaba indexado (sin cambios)"
+        print(f"[{doc.id}] {doc.title}: {doc.passages} pasajes, {verb}")
+    return 0
+
+
+def cmd_index_list(args: argparse.Namespace, settings: Settings) -> int:
+    documents = _open(settings).documents()
+    if not documents:
+        print("No hay documentos indexados.")
+    for doc in documents:
+        print(f"{doc.id}\t{doc.passages} pasajes\t{doc.added_at:%Y-%m-%d}\t{doc.title}")
+    return 0
+
+
+def cmd_index_remove(args: argparse.Namespace, settings: Settings) -> int:
+    info = _open(settings).remove_document(args.id)
+    print(f"Eliminado [{info.id}] {info.title} ({info.passages} pasajes).")
+    return 0
+
+
+def cmd_index_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    library = _open(settings)
+    count = library.rebuild(progress=_progress_bar("re-embebiendo"))
+    print(f"Índice reconstruido: {count} pasajes con {library.embedder.model_id}.")
+    return 0
+
+
+def _answer_json(library: Library, question: str, k: int) -> dict[str, object]:
+    answer = library.ask(question, k=k)
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "results": [
+            {"passage_id": h.passage_id, "document": h.document_title, "text": h.text,
+             "score": round(h.score, 6)}
+            for h in answer.hits
+        ],
+    }
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    library = _open(settings)
+    if args.question == "-":
+        for line in sys.stdin:
+            question = line.rstrip("\n")
+            if question.strip():
+                record = _answer_json(library, question, args.k)
+            else:
+                record = {"question": question, "answered": False, "results": []}
+            if args.json:
+                print(json.dumps(record, ensure_ascii=False), flush=True)
+            else:
+                _print_answer(library, question, args.k, sys.stdout)
+        return 0
+    if args.json:
+        print(json.dumps(_answer_json(library, args.question, args.k), ensure_ascii=False))
+    else:
+        _print_answer(library, args.question, args.k, sys.stdout)
+    return 0
+
+
+def _print_answer(library: Library, question: str, k: int, out: TextIO) -> None:
+    if not question.strip():
+        print("(pregunta vacía)", file=out)
+        return
+    print(answer_text(library.ask(question, k=k)), file=out)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    library = _open(settings)
+    print("Pregunte sobre los documentos («otro» muestra el siguiente pasaje; «salir» termina).")
+    answer = None
+    position = 0
+    while True:
+        try:
+            line = input("\n> ")
+        except EOFError:
+            print()
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in {"salir", "exit", "quit"}:
+            return 0
+        if text.lower() in {"otro", "otro pasaje", "más", "mas"} and answer is not None:
+            position += 1
+            if position >= len(answer.hits):
+                print("No hay más pasajes para esa pregunta.")
+                continue
+            print(answer_text(answer, position=position))
+            continue
+        try:
+            answer = library.ask(text, channel="chat")
+        except AcuerdoError as exc:
+            print(exc)
+            continue
+        position = 0
+        print(answer_text(answer))
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    report = evaluate(_open(settings), Path(args.qa), Path(args.keys), k=args.k)
+    print(format_report(report, verbose=args.verbose))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    stats = _open(settings).stats(top=args.top)
+    print(f"Documentos: {stats.documents} ({stats.passages} pasajes)")
+    print(f"Preguntas: {stats.questions}; respondidas: {stats.answered} ({stats.answered_share:.0%})")
+    print(f"Valoraciones: útiles {stats.helpful}, no útiles {stats.not_helpful}")
+    if stats.top_unanswered:
+        print("Preguntas sin respuesta más frecuentes:")
+        for item in stats.top_unanswered:
+            print(f"  {item.count}× {item.question}")
+    return 0
+
+
+def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run_bot
+
+    return run_bot(settings, webhook=args.webhook)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The main job: the Telegram bot when a token is configured, else the terminal chat."""
+    if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
+        args.webhook = False
+        return cmd_bot(args, settings)
+    return cmd_chat(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acuerdo", description="Citas textuales de documentos públicos.")
+    parser.add_argument("--debug", action="store_true", help="muestra trazas completas de los errores")
+    parser.set_defaults(handler=cmd_run)
+    commands = parser.add_subparsers(dest="command")
+
+    index = commands.add_parser("index", help="gestiona los documentos indexados")
+    index_commands = index.add_subparsers(dest="index_command", required=True)
+    add = index_commands.add_parser("add", help="añade documentos (.txt, .md, .pdf, .docx, .html)")
+    add.add_argument("paths", nargs="+", metavar="PATH")
+    add.add_argument("--title", help="título del documento (por defecto, el del archivo)")
+    add.set_defaults(handler=cmd_index_add)
+    index_commands.add_parser("list", help="lista los documentos").set_defaults(handler=cmd_index_list)
+    remove = index_commands.add_parser("remove", help="elimina un documento")
+    remove.add_argument("id", type=int)
+    remove.set_defaults(handler=cmd_index_remove)
+    rebuild = index_commands.add_parser("rebuild", help="vuelve a calcular todos los embeddings")
+    rebuild.set_defaults(handler=cmd_index_rebuild)
+
+    ask = commands.add_parser("ask", help="responde una pregunta («-» lee una por línea de stdin)")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=3, help="cuántos pasajes devolver (3)")
+    ask.add_argument("--json", action="store_true", help="una línea JSON por pregunta")
+    ask.set_defaults(handler=cmd_ask)
+
+    commands.add_parser("chat", help="preguntas y respuestas en la terminal").set_defaults(handler=cmd_chat)
+
+    evaluation = commands.add_parser("eval", help="mide la recuperación sobre un conjunto de preguntas")
+    evaluation.add_argument("qa", metavar="QA.jsonl")
+    evaluation.add_argument("--keys", required=True, metavar="KEYS.json")
+    evaluation.add_argument("--k", type=int, default=5)
+    evaluation.add_argument("--verbose", action="store_true", help="muestra cada pregunta")
+    evaluation.set_defaults(handler=cmd_eval)
+
+    stats = commands.add_parser("stats", help="uso: preguntas, respuestas, valoraciones")
+    stats.add_argument("--top", type=int, default=10)
+    stats.set_defaults(handler=cmd_stats)
+
+    bot = commands.add_parser("bot", help="ejecuta el bot de Telegram")
+    bot.add_argument("--webhook", action="store_true", help="servidor webhook en vez de long polling")
+    bot.set_defaults(handler=cmd_bot)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+        return int(args.handler(args, settings) or 0)
+    except AcuerdoError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the CLI promises one clear line, never a traceback
+        if args.debug:
+            raise
+        print(f"Error inesperado: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Inline mode: `@bot fentanilo` in any chat offers the top passages as ready-to-send quotes."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.services import services
+from bot.worker import BusyError
+
+CACHE_SECONDS = 30
+TITLE_CHARS = 90
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer with quotes for in-scope queries, and only a hint otherwise."""
+    query = update.inline_query
+    if query is None:
+        return
+    text = query.query.strip()
+    svc = services(context)
+    if not text:
+        await query.answer(
+            [],
+            cache_time=CACHE_SECONDS,
+            is_personal=False,
+            button=InlineQueryResultsButton("Escriba qué busca, p. ej. «fentanilo»", start_parameter="ayuda"),
+        )
+        return
+    if not svc.limiter.allow(query.from_user.id):
+        await query.answer(
+            [],
+            cache_time=5,
+            is_personal=True,
+            button=InlineQueryResultsButton("Demasiadas búsquedas: espere un momento", start_parameter="ayuda"),
+        )
+        return
+    try:
+        answer = await svc.worker.run(
+            svc.library.ask, text, k=5, user_id=query.from_user.id, channel="inline"
+        )
+    except BusyError:
+        await query.answer([], cache_time=5, is_personal=False)
+        return
+    if not answer.answered or not answer.hits:
+        await query.answer(
+            [],
+            cache_time=CACHE_SECONDS,
+            is_personal=False,
+            button=InlineQueryResultsButton("Sin resultados: pruebe otras palabras", start_parameter="ayuda"),
+        )
+        return
+    results = [
+        InlineQueryResultArticle(
+            id=str(hit.passage_id),
+            title=_short(hit.highlighted_sentence, TITLE_CHARS),
+            description=_short(render.source_line(hit), 120),
+            input_message_content=InputTextMessageContent(
+                render.hit_html(hit), parse_mode=ParseMode.HTML, disable_web_page_preview=True
+            ),
+        )
+        for hit in answer.hits
+    ]
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False)

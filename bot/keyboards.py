@@ -1,0 +1,105 @@
+"""Inline keyboards and their callback data: compact, within Telegram's 64 bytes, restart-proof.
+
+Callback data carries ids that the database can resolve again, never keys into memory, so a
+button still works after the bot restarts or on another replica.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from index import Answer, PassageView
+
+CALLBACK_LIMIT = 64
+SHARE_QUERY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A decoded button press: `kind` and its integer arguments."""
+
+    kind: str
+    args: tuple[int, ...]
+
+
+def encode(kind: str, *args: int) -> str:
+    data = ":".join([kind, *(str(int(a)) for a in args)])
+    if len(data.encode()) > CALLBACK_LIMIT:  # ids are ints, so this only guards future changes
+        raise ValueError("callback data over Telegram's 64-byte limit")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    """The callback, or None for data we never produced (old or forged buttons)."""
+    if not data:
+        return None
+    kind, *rest = data.split(":")
+    try:
+        return Callback(kind, tuple(int(x) for x in rest))
+    except ValueError:
+        return None
+
+
+def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyboardMarkup | None:
+    """Otro pasaje / Anterior, 👍 / 👎 and (in private chats) Compartir."""
+    if answer.query_id is None or not answer.hits:
+        return None
+    qid = answer.query_id
+    hit = answer.hits[position]
+    rows: list[list[InlineKeyboardButton]] = []
+    navigation = []
+    if position > 0:
+        navigation.append(InlineKeyboardButton("◀ Anterior", callback_data=encode("n", qid, position - 1)))
+    if position + 1 < len(answer.hits):
+        navigation.append(InlineKeyboardButton("Otro pasaje ▶", callback_data=encode("n", qid, position + 1)))
+    if navigation:
+        rows.append(navigation)
+    rows.append(
+        [
+            InlineKeyboardButton("👍", callback_data=encode("f", qid, hit.passage_id, 1)),
+            InlineKeyboardButton("👎", callback_data=encode("f", qid, hit.passage_id, 0)),
+        ]
+    )
+    if share:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "Compartir", switch_inline_query=answer.question[:SHARE_QUERY_LIMIT]
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def examples_keyboard(examples: Sequence[str]) -> InlineKeyboardMarkup | None:
+    """One button per example question."""
+    if not examples:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text[:60], callback_data=encode("ex", i))] for i, text in enumerate(examples)]
+    )
+
+
+def passage_keyboard(view: PassageView) -> InlineKeyboardMarkup | None:
+    """Previous / next paragraph of the same document."""
+    row = []
+    if view.previous_id is not None:
+        row.append(InlineKeyboardButton("◀ Párrafo anterior", callback_data=encode("p", view.previous_id)))
+    if view.next_id is not None:
+        row.append(InlineKeyboardButton("Párrafo siguiente ▶", callback_data=encode("p", view.next_id)))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def confirm_keyboard(kind: str, *args: int) -> InlineKeyboardMarkup:
+    """Sí / Cancelar for admin actions (the `kind` names the action)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Sí", callback_data=encode(kind, *args, 1)),
+                InlineKeyboardButton("Cancelar", callback_data=encode(kind, *args, 0)),
+            ]
+        ]
+    )

@@ -1,0 +1,39 @@
+"""Per-user sliding-window limit, so one flood cannot starve everybody else."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class UserRateLimiter:
+    """At most `limit` events per user in any `window` seconds."""
+
+    def __init__(
+        self, limit: int, *, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._events: dict[int, deque[float]] = {}
+
+    def allow(self, user_id: int) -> bool:
+        """Record an event for `user_id` and say whether it is within the limit."""
+        now = self._clock()
+        events = self._events.setdefault(user_id, deque())
+        while events and now - events[0] >= self._window:
+            events.popleft()
+        if len(events) >= self._limit:
+            return False
+        events.append(now)
+        if len(self._events) > 10_000:  # forget idle users so memory stays bounded
+            self._events = {uid: ev for uid, ev in self._events.items() if ev and now - ev[-1] < self._window}
+        return True
+
+    def retry_in(self, user_id: int) -> float:
+        """Seconds until `user_id` may ask again (0 if now)."""
+        events = self._events.get(user_id)
+        if not events or len(events) < self._limit:
+            return 0.0
+        return max(0.0, self._window - (self._clock() - events[0]))

@@ -1,0 +1,148 @@
+"""Pure functions: answers → Telegram HTML (escaped, within 4096 characters) or plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from index import Answer, DocumentInfo, Hit, Stats
+from index.chunking import sentence_spans
+
+TELEGRAM_LIMIT = 4096
+# Room kept for the source line and markup around the quote.
+_QUOTE_BUDGET = 3500
+_EXPANDABLE_FROM = 900
+
+
+def _cut_at_sentence(text: str, limit: int) -> str:
+    """The longest prefix of whole sentences within `limit` (or a word cut), with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    end = 0
+    for _, sentence_end in sentence_spans(text):
+        if sentence_end > limit - 1:
+            break
+        end = sentence_end
+    if end == 0:
+        end = text.rfind(" ", 0, limit - 1)
+        end = end if end > 0 else limit - 1
+    return text[:end].rstrip() + "…"
+
+
+def _quote_html(hit: Hit, limit: int) -> str:
+    text = _cut_at_sentence(hit.text, limit)
+    if hit.highlight is None:
+        return escape(text)
+    start, end = hit.highlight
+    end = min(end, len(text))
+    if start >= end:
+        return escape(text)
+    return f"{escape(text[:start])}<b>{escape(text[start:end])}</b>{escape(text[end:])}"
+
+
+def source_line(hit: Hit) -> str:
+    """Plain "Title — párrafo N" for a hit."""
+    return f"{hit.document_title} — párrafo {hit.paragraph}"
+
+
+def hit_html(hit: Hit, *, position: int = 0, total: int = 1) -> str:
+    """A quoted passage with its sentence in bold, then its source; always ≤ 4096 characters."""
+    source = f"📄 <i>{escape(hit.document_title)}</i> — párrafo {hit.paragraph}"
+    if total > 1:
+        source += f"  ·  resultado {position + 1} de {total}"
+    quote = _quote_html(hit, _QUOTE_BUDGET)
+    tag = "<blockquote expandable>" if len(hit.text) > _EXPANDABLE_FROM else "<blockquote>"
+    message = f"{tag}{quote}</blockquote>\n{source}"
+    if len(message) > TELEGRAM_LIMIT:  # a very long title: shorten it, never the markup
+        message = f"{tag}{quote}</blockquote>\n📄 párrafo {hit.paragraph}"
+    return message
+
+
+def answer_html(answer: Answer, *, position: int = 0) -> str:
+    """The reply to a question: the hit at `position`, or a polite "nothing found"."""
+    if not answer.answered or not answer.hits:
+        return nothing_found_html()
+    position = max(0, min(position, len(answer.hits) - 1))
+    return hit_html(answer.hits[position], position=position, total=len(answer.hits))
+
+
+def nothing_found_html(examples: Sequence[str] = ()) -> str:
+    """What we say when no passage answers the question; never an unrelated quote."""
+    lines = [
+        "No encontré ningún pasaje que responda a esa pregunta en los documentos que conozco.",
+        "Pruebe con otras palabras, o consulte /fuentes para ver qué documentos tengo.",
+    ]
+    if examples:
+        lines.append("Por ejemplo:")
+        lines.extend(f"• {escape(e)}" for e in examples)
+    return "\n".join(lines)
+
+
+def answer_text(answer: Answer, *, position: int = 0, bold: tuple[str, str] = ("«", "»")) -> str:
+    """The same answer for a terminal: the passage, the sentence marked, then the source."""
+    if not answer.answered or not answer.hits:
+        return (
+            "No encontré ningún pasaje que responda a esa pregunta en los documentos que conozco."
+        )
+    hit = answer.hits[max(0, min(position, len(answer.hits) - 1))]
+    text = hit.text
+    if hit.highlight is not None:
+        start, end = hit.highlight
+        text = f"{text[:start]}{bold[0]}{text[start:end]}{bold[1]}{text[end:]}"
+    return f"{text}\n— {source_line(hit)}"
+
+
+def _date(value: datetime) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def documents_html(documents: Sequence[DocumentInfo], *, bot_username: str | None = None) -> str:
+    """/fuentes: every document with its date (and a link to its first passage when possible)."""
+    if not documents:
+        return "Todavía no tengo ningún documento."
+    lines = ["<b>Documentos que conozco:</b>"]
+    for doc in documents:
+        title = escape(doc.title)
+        if bot_username and doc.first_passage_id is not None:
+            url = f"https://t.me/{escape(bot_username)}?start=p{doc.first_passage_id}"
+            title = f'<a href="{url}">{title}</a>'
+        lines.append(f"• {title} ({_date(doc.added_at)}, {doc.passages} pasajes)")
+    return _fit("\n".join(lines))
+
+
+def admin_documents_html(documents: Sequence[DocumentInfo]) -> str:
+    """/documentos: ids, titles, passage counts and dates, for admins."""
+    if not documents:
+        return "No hay documentos indexados."
+    lines = ["<b>Documentos</b> (id · título · pasajes · añadido):"]
+    lines += [
+        f"<code>{d.id}</code> · {escape(d.title)} · {d.passages} · {_date(d.added_at)}"
+        for d in documents
+    ]
+    return _fit("\n".join(lines))
+
+
+def stats_html(stats: Stats) -> str:
+    """/estadisticas for admins."""
+    lines = [
+        "<b>Estadísticas</b>",
+        f"Documentos: {stats.documents} ({stats.passages} pasajes)",
+        f"Preguntas: {stats.questions}, respondidas: {stats.answered} "
+        f"({stats.answered_share:.0%})",
+        f"Valoraciones: 👍 {stats.helpful} · 👎 {stats.not_helpful}",
+    ]
+    if stats.top_unanswered:
+        lines.append("<b>Preguntas sin respuesta más frecuentes:</b>")
+        lines += [f"{u.count}× {escape(u.question)}" for u in stats.top_unanswered]
+    return _fit("\n".join(lines))
+
+
+def _fit(html_text: str) -> str:
+    """Drop whole trailing lines until the message fits Telegram's limit."""
+    if len(html_text) <= TELEGRAM_LIMIT:
+        return html_text
+    lines = html_text.split("\n")
+    while lines and len("\n".join(lines)) + 2 > TELEGRAM_LIMIT:
+        lines.pop()
+    return "\n".join(lines) + "\n…"

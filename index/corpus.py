@@ -1,0 +1,103 @@
+"""The in-memory, searchable copy of the stored passages: built from the database, swapped whole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from index.embedding import Matrix
+from index.lexical import LexicalIndex
+from index.models import Document, IndexState, Passage
+from index.vectors import IndexMeta, VectorIndex
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """What a hit needs to show a passage without another database round trip."""
+
+    id: int
+    document_id: int
+    document_title: str
+    ordinal: int
+    paragraph: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """One consistent version of the searchable passages (FAISS + BM25 + texts)."""
+
+    model_id: str
+    version: int
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    records: dict[int, PassageRecord]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def read_state(session: Session) -> IndexState | None:
+    """The single index-state row, if the database has been initialised."""
+    return session.get(IndexState, 1)
+
+
+def load_corpus(
+    session: Session,
+    *,
+    dim: int,
+    vector_file: Path | None = None,
+    on_rebuild: Callable[[str], None] | None = None,
+) -> Corpus:
+    """Read passages and stored vectors; reuse the saved FAISS file only when it matches exactly."""
+    state = read_state(session)
+    model_id = state.model_id if state else ""
+    version = state.version if state else 0
+    rows = session.execute(
+        select(Passage.id, Passage.document_id, Document.title, Passage.ordinal, Passage.paragraph,
+               Passage.text, Passage.embedding)
+        .join(Document, Document.id == Passage.document_id)
+        .where(Passage.model_id == model_id)
+        .order_by(Passage.id)
+    ).all()
+    records = {
+        row.id: PassageRecord(row.id, row.document_id, row.title, row.ordinal, row.paragraph, row.text)
+        for row in rows
+    }
+    ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
+    vectors = _saved_vectors(vector_file, model_id=model_id, version=version, count=len(rows), dim=dim)
+    if vectors is None:
+        if on_rebuild is not None:
+            on_rebuild("reconstruyendo el índice vectorial desde la base de datos")
+        matrix = _stack(rows_embedding=[row.embedding for row in rows], dim=dim)
+        vectors = VectorIndex.build(dim, ids, matrix)
+        if vector_file is not None:
+            vectors.save(vector_file, IndexMeta(model_id, version, len(rows), dim))
+    lexical = LexicalIndex()
+    lexical.build(ids.tolist(), [row.text for row in rows])
+    return Corpus(model_id=model_id, version=version, vectors=vectors, lexical=lexical, records=records)
+
+
+def _saved_vectors(
+    path: Path | None, *, model_id: str, version: int, count: int, dim: int
+) -> VectorIndex | None:
+    if path is None:
+        return None
+    loaded = VectorIndex.load(path)
+    if loaded is None:
+        return None
+    vectors, meta = loaded
+    if meta != IndexMeta(model_id, version, count, dim):
+        return None
+    return vectors
+
+
+def _stack(rows_embedding: Sequence[bytes], dim: int) -> Matrix:
+    if not rows_embedding:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.frombuffer(b"".join(rows_embedding), dtype=np.float32).reshape(-1, dim).copy()

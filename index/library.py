@@ -1,0 +1,425 @@
+"""The service every front end calls: documents in, questions answered, usage out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from index.config import Settings
+from index.corpus import Corpus, load_corpus, read_state
+from index.db import SessionFactory, open_database
+from index.embedding import Embedder, load_embedder
+from index.errors import EmptyQuestionError, NotFoundError, StorageError
+from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
+from index.ingest import Progress, embed_passages, prepare_document
+from index.loaders import SUPPORTED_EXTENSIONS, check_size
+from index.models import Document, Passage, QueryLog
+from index.retrieval import Retriever
+from index import storage
+
+log = logging.getLogger(__name__)
+
+Notice = Callable[[str], None]
+"""Receives short status lines (e.g. for the CLI's stderr)."""
+
+
+def hash_user(user_id: int | str | None) -> str | None:
+    """A stable pseudonym: the log needs to group by user, not to know who they are."""
+    if user_id is None:
+        return None
+    return hashlib.sha256(f"acuerdo-bot:{user_id}".encode()).hexdigest()[:32]
+
+
+class Library:
+    """Documents, passages and questions; the database is the truth, indexes are caches."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        embedder: Embedder,
+        *,
+        data_dir: Path,
+        batch_size: int = 32,
+        retriever: Retriever | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._embedder = embedder
+        self._retriever = retriever or Retriever(embedder)
+        self._data_dir = data_dir
+        self._batch_size = batch_size
+        self._refresh_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._corpus: Corpus | None = None
+
+    @classmethod
+    def open(
+        cls, settings: Settings, *, embedder: Embedder | None = None, notice: Notice | None = None
+    ) -> Library:
+        """Connect, load the model, index the seeds on first run and load the search index."""
+        sessions = open_database(settings.resolved_database_url)
+        if embedder is None:
+            embedder = load_embedder(
+                settings.embedding_model,
+                query_prompt=settings.query_prompt,
+                passage_prompt=settings.passage_prompt,
+                batch_size=settings.embed_batch_size,
+            )
+        library = cls(
+            sessions, embedder, data_dir=settings.data_dir, batch_size=settings.embed_batch_size
+        )
+        library.initialise(seeds_dir=settings.resolved_seeds_dir, notice=notice)
+        return library
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    @property
+    def vector_file(self) -> Path:
+        return self._data_dir / "vectors.faiss"
+
+    # -- start-up -------------------------------------------------------------------------------
+
+    def initialise(self, *, seeds_dir: Path | None, notice: Notice | None = None) -> None:
+        """Create the state row, re-embed after a model change, seed once, load the corpus."""
+        with self._db() as session, session.begin():
+            state = storage.ensure_state(session, self._embedder.model_id)
+            stored_model, seeded = state.model_id, state.seeded
+        if stored_model != self._embedder.model_id:
+            if notice:
+                notice(f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo.")
+            self.rebuild()
+        if not seeded:
+            self._seed(seeds_dir, notice)
+        self.refresh(notice=notice)
+
+    def _seed(self, seeds_dir: Path | None, notice: Notice | None) -> None:
+        with self._db() as session, session.begin():
+            state = storage.lock_state(session)
+            if state.seeded:
+                return
+            state.seeded = True
+        for path, title in seed_files(seeds_dir):
+            if notice:
+                notice(f"Indexando el documento inicial «{title}»…")
+            self.add_document(path.name, path.read_bytes(), title=title)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def corpus(self) -> Corpus:
+        """The current snapshot (loaded on first use)."""
+        if self._corpus is None:
+            self.refresh(force=True)
+        assert self._corpus is not None
+        return self._corpus
+
+    def refresh(self, *, force: bool = False, notice: Notice | None = None) -> bool:
+        """Reload the search indexes from the database if its version moved; True if it did."""
+        with self._refresh_lock:
+            with self._db() as session:
+                state = read_state(session)
+                version = state.version if state else 0
+                model = state.model_id if state else ""
+                current = self._corpus
+                if not force and current and (current.version, current.model_id) == (version, model):
+                    return False
+                corpus = load_corpus(
+                    session,
+                    dim=self._embedder.dim,
+                    vector_file=self.vector_file,
+                    on_rebuild=notice,
+                )
+            self._corpus = corpus
+            return True
+
+    def ask(
+        self, question: str, *, k: int = 5, user_id: int | str | None = None, channel: str = "cli"
+    ) -> Answer:
+        """Search, decide whether to answer, and log the question."""
+        text = " ".join(question.split())
+        if not text:
+            raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
+        started = time.perf_counter()
+        result = self._retriever.search(self.corpus(), text, k=k)
+        latency_ms = (time.perf_counter() - started) * 1000
+        entry = QueryLog(
+            question=text[:2000],
+            user_hash=hash_user(user_id),
+            channel=channel,
+            top_passage_id=result.hits[0].passage_id if result.hits else None,
+            passage_ids=",".join(str(h.passage_id) for h in result.hits),
+            top_score=result.hits[0].dense if result.hits else None,
+            confidence=result.confidence,
+            answered=result.answered,
+            latency_ms=latency_ms,
+        )
+        query_id = self._try_log(entry)
+        return Answer(
+            question=text,
+            answered=result.answered,
+            hits=result.hits,
+            confidence=result.confidence,
+            query_id=query_id,
+            latency_ms=latency_ms,
+        )
+
+    def _try_log(self, entry: QueryLog) -> int | None:
+        # A question is still answered when the log cannot be written (the indexes are in memory).
+        try:
+            with self._db() as session, session.begin():
+                return storage.log_query(session, entry)
+        except StorageError:
+            log.warning("query log unavailable; answering without logging")
+            return None
+
+    def replay(self, query_id: int) -> Answer:
+        """A logged answer again (for "Otro pasaje" after a restart); removed passages are skipped."""
+        with self._db() as session:
+            entry = session.get(QueryLog, query_id)
+            if entry is None:
+                raise NotFoundError("Esa respuesta ya no está disponible; vuelva a preguntar.")
+            question, answered, confidence = entry.question, entry.answered, entry.confidence
+            ids = [int(x) for x in entry.passage_ids.split(",") if x]
+        corpus = self.corpus()
+        hits = tuple(
+            self._hit(corpus, pid, question) for pid in ids if pid in corpus.records
+        )
+        return Answer(question, answered, hits, confidence or 0.0, query_id=query_id)
+
+    def _hit(self, corpus: Corpus, passage_id: int, question: str | None = None) -> Hit:
+        record = corpus.records[passage_id]
+        highlight = self._retriever.highlight(corpus, question, record.text) if question else None
+        return Hit(
+            passage_id=record.id,
+            document_id=record.document_id,
+            document_title=record.document_title,
+            paragraph=record.paragraph,
+            ordinal=record.ordinal,
+            text=record.text,
+            score=0.0,
+            dense=0.0,
+            lexical=0.0,
+            highlight=highlight,
+        )
+
+    def passage(self, passage_id: int) -> PassageView:
+        """One passage with the ids of its neighbours in the same document."""
+        corpus = self.corpus()
+        if passage_id not in corpus.records:
+            raise NotFoundError("Ese pasaje no existe o fue retirado.")
+        record = corpus.records[passage_id]
+        with self._db() as session:
+            rows = session.execute(
+                select(Passage.ordinal, Passage.id).where(
+                    Passage.document_id == record.document_id,
+                    Passage.ordinal.in_([record.ordinal - 1, record.ordinal + 1]),
+                )
+            ).all()
+        neighbours = {ordinal: pid for ordinal, pid in rows}
+        return PassageView(
+            hit=self._hit(corpus, passage_id),
+            previous_id=neighbours.get(record.ordinal - 1),
+            next_id=neighbours.get(record.ordinal + 1),
+        )
+
+    def documents(self) -> list[DocumentInfo]:
+        with self._db() as session:
+            return storage.list_documents(session)
+
+    def documents_titled(self, title: str) -> list[DocumentInfo]:
+        """Documents with this title (case-insensitive), to ask before adding a namesake."""
+        with self._db() as session:
+            return [storage.document_info(session, d) for d in storage.find_by_title(session, title)]
+
+    def stats(self, *, top: int = 5) -> Stats:
+        with self._db() as session:
+            documents, passages = storage.count_corpus(session)
+            questions, answered = storage.count_queries(session)
+            helpful, not_helpful = storage.count_feedback(session)
+            unanswered = tuple(storage.top_unanswered(session, top))
+        return Stats(documents, passages, questions, answered, helpful, not_helpful, unanswered)
+
+    def feedback(
+        self, query_id: int, *, user_id: int | str, helpful: bool, passage_id: int | None = None
+    ) -> bool:
+        """Record 👍/👎 for a logged answer; False when that answer is unknown."""
+        with self._db() as session, session.begin():
+            return storage.record_feedback(
+                session,
+                query_id=query_id,
+                user_hash=hash_user(user_id) or "",
+                helpful=helpful,
+                passage_id=passage_id,
+            )
+
+    def health(self) -> dict[str, object]:
+        """Database reachability and index readiness, for /healthz."""
+        corpus = self._corpus
+        database = True
+        version: int | None = None
+        try:
+            with self._db() as session:
+                state = read_state(session)
+                version = state.version if state else None
+        except StorageError:
+            database = False
+        return {
+            "ok": database and corpus is not None,
+            "database": database,
+            "index_ready": corpus is not None,
+            "index_version": corpus.version if corpus else None,
+            "database_version": version,
+            "passages": len(corpus) if corpus else 0,
+        }
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def add_document(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        title: str | None = None,
+        replace_id: int | None = None,
+        progress: Progress | None = None,
+    ) -> AddResult:
+        """Read, chunk, embed (new passages only) and store a document in one transaction."""
+        check_size(len(data))
+        prepared = prepare_document(name, data, title=title)
+        model_id = self._embedder.model_id
+        with self._db() as session:
+            existing = storage.find_by_hash(session, prepared.sha256)
+            if existing is not None:
+                return AddResult(storage.document_info(session, existing), created=False)
+            hashes = [storage.content_hash(c.text) for c in prepared.chunks]
+            known = storage.stored_embeddings(session, hashes, model_id)
+        texts = [c.text for c in prepared.chunks]
+        vectors = embed_passages(
+            self._embedder, texts, batch_size=self._batch_size, known=known, progress=progress
+        )
+        with self._write_lock:
+            try:
+                with self._db() as session, session.begin():
+                    state = storage.lock_state(session)
+                    if state.model_id != model_id:
+                        raise StorageError(
+                            "El índice se está reconstruyendo con otro modelo; inténtelo de nuevo."
+                        )
+                    document = storage.insert_document(
+                        session,
+                        title=prepared.title,
+                        source_name=prepared.source_name,
+                        sha256=prepared.sha256,
+                        chunks=prepared.chunks,
+                        embeddings=vectors,
+                        model_id=model_id,
+                    )
+                    if replace_id is not None:
+                        storage.delete_document(session, replace_id)
+                    storage.bump_version(session)
+                    info = storage.document_info(session, document)
+            except IntegrityError:
+                # Someone added identical content between our check and our commit.
+                with self._db() as session:
+                    existing = storage.find_by_hash(session, prepared.sha256)
+                    if existing is None:
+                        raise
+                    return AddResult(storage.document_info(session, existing), created=False)
+        self.refresh()
+        return AddResult(info, created=True, reused_embeddings=len(known))
+
+    def add_path(self, path: Path, *, title: str | None = None, progress: Progress | None = None) -> AddResult:
+        """`add_document` for a file on disk."""
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise NotFoundError(f"No encuentro el archivo «{path}».") from exc
+        check_size(size)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise NotFoundError(f"No puedo leer el archivo «{path}»: {exc.strerror}.") from exc
+        return self.add_document(path.name, data, title=title, progress=progress)
+
+    def remove_document(self, document_id: int) -> DocumentInfo:
+        """Delete a document with its passages and vectors."""
+        with self._write_lock, self._db() as session, session.begin():
+            storage.lock_state(session)
+            document = session.get(Document, document_id)
+            if document is None:
+                raise NotFoundError(f"No existe ningún documento con id {document_id}.")
+            info = storage.document_info(session, document)
+            storage.delete_document(session, document_id)
+            storage.bump_version(session)
+        self.refresh()
+        return info
+
+    def rebuild(self, *, progress: Progress | None = None) -> int:
+        """Re-embed every passage with the current model; the old index serves until the swap."""
+        model_id = self._embedder.model_id
+        with self._db() as session:
+            rows = session.execute(select(Passage.id, Passage.text).order_by(Passage.id)).all()
+        vectors = embed_passages(
+            self._embedder, [r.text for r in rows], batch_size=self._batch_size, progress=progress
+        )
+        with self._write_lock, self._db() as session, session.begin():
+            state = storage.lock_state(session)
+            present = set(session.execute(select(Passage.id)).scalars())
+            fresh = {r.id: v for r, v in zip(rows, vectors, strict=True) if r.id in present}
+            for passage in session.execute(select(Passage)).scalars():
+                if passage.id in fresh:
+                    passage.embedding = fresh[passage.id]
+                else:  # added meanwhile by another process: embed it here, never mix models
+                    passage.embedding = self._embedder.embed_passages([passage.text])[0].tobytes()
+                passage.model_id = model_id
+            state.model_id = model_id
+            storage.bump_version(session)
+        self.refresh()
+        return len(present)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _db(self) -> _GuardedSession:
+        return _GuardedSession(self._sessions)
+
+
+class _GuardedSession:
+    """A session whose database errors become `StorageError` with a message for users."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._session = sessions()
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self._session
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        self._session.close()
+        if exc is not None and isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
+            raise StorageError(
+                "La base de datos no está disponible en este momento; inténtelo más tarde."
+            ) from exc
+
+
+def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
+    """Seed documents with their titles from `manifest.json`, or every supported file."""
+    if seeds_dir is None or not seeds_dir.is_dir():
+        return []
+    manifest = seeds_dir / "manifest.json"
+    if manifest.is_file():
+        entries = json.loads(manifest.read_text(encoding="utf-8"))
+        return [(seeds_dir / e["file"], e.get("title")) for e in entries]
+    return [
+        (p, None)
+        for p in sorted(seeds_dir.iterdir())
+        if p.suffix.lower() in SUPPORTED_EXTENSIONS and p.is_file()
+    ]
+
+

@@ -1,0 +1,337 @@
+"""Uploaded files (txt, md, pdf, docx, html) → a title and plain text with blank-line paragraphs."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path, PurePath
+
+import docx
+from bs4 import BeautifulSoup, NavigableString, Tag
+from docx.document import Document as DocxDocument
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
+from pypdf import PageObject, PdfReader
+
+from index.errors import (
+    DocumentError,
+    DocumentTooLargeError,
+    EmptyDocumentError,
+    EncodingError,
+    UnsupportedFormatError,
+)
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+MAX_FILE_BYTES = 20 * 1024 * 1024  # the Telegram Bot API won't let a bot download anything bigger
+MAX_NAME_CHARS = 120
+MAX_TITLE_CHARS = 300  # width of the title column in the database
+
+_MB = 1024 * 1024
+# Exotic spaces (no-break, thin, ideographic…) become plain spaces so quotes and searches match.
+_SPACES = re.compile(r"[ \t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Invisible characters (zero-width, BOM, soft hyphen, bidi overrides) would split words silently.
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# Typeset PDFs use ligature glyphs; a question typed with "fi" must still match them.
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬆ": "st"})
+_SENTENCE_END = tuple(".!?:;…»\"”')]")
+_BULLETS = tuple("•◦▪▫●■□‣⁃")
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A document's title and its text: paragraphs separated by one blank line."""
+
+    title: str
+    text: str
+
+
+def check_size(size: int) -> None:
+    """Refuse files larger than `MAX_FILE_BYTES`."""
+    if size > MAX_FILE_BYTES:
+        shown = f"{math.ceil(size * 10 / _MB) / 10:.1f}".replace(".", ",")
+        raise DocumentTooLargeError(
+            f"El archivo ocupa {shown} MB y el máximo admitido es {MAX_FILE_BYTES // _MB} MB. "
+            "Divídalo en partes más pequeñas y envíelas por separado."
+        )
+
+
+def safe_file_name(name: str) -> str:
+    """The base name of an uploaded file: no folders, no control characters, at most ~120 chars."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name))[-1]
+    base = "".join(ch for ch in _INVISIBLE.sub("", base) if unicodedata.category(ch) != "Cc")
+    # Windows silently drops trailing dots and spaces, and "." / ".." are not names at all.
+    base = _SPACES.sub(" ", base).strip().rstrip(". ")
+    if len(base) > MAX_NAME_CHARS:
+        suffix = PurePath(base).suffix
+        suffix = suffix if len(suffix) <= 10 else ""
+        base = base[: MAX_NAME_CHARS - len(suffix)].rstrip(". ") + suffix
+    if not base:
+        raise DocumentError("El nombre del archivo no es válido; cámbielo y vuelva a enviarlo.")
+    return base
+
+
+def load_path(path: Path) -> LoadedDocument:
+    """Read a file from disk, check its size, then `load_bytes`."""
+    try:
+        check_size(path.stat().st_size)
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DocumentError(f"No encuentro el archivo «{path}».") from exc
+    except OSError as exc:  # a folder, no permission, a disk error…
+        raise DocumentError(f"No puedo leer el archivo «{path}».") from exc
+    return load_bytes(path.name, data)
+
+
+def load_bytes(name: str, data: bytes) -> LoadedDocument:
+    """Turn an uploaded file into a `LoadedDocument`, choosing the reader by its extension."""
+    safe = safe_file_name(name)
+    extension = PurePath(safe).suffix.lower()
+    loader = _LOADERS.get(extension)
+    if loader is None:
+        kind = f"los archivos «{extension}»" if extension else "archivos sin extensión"
+        listed = ", ".join(SUPPORTED_EXTENSIONS[:-1]) + f" y {SUPPORTED_EXTENSIONS[-1]}"
+        raise UnsupportedFormatError(
+            f"No puedo leer {kind}. Los formatos admitidos son {listed}; guarde el documento "
+            "en uno de ellos (por ejemplo, como PDF o DOCX) y vuelva a enviarlo."
+        )
+    check_size(len(data))
+    if not data.strip():
+        raise EmptyDocumentError(f"El archivo «{safe}» está vacío.")
+    title, text = loader(safe, data)
+    text = _clean_text(text)
+    if not text:
+        raise EmptyDocumentError(f"El documento «{safe}» no tiene texto que se pueda indexar.")
+    stem = PurePath(safe).stem
+    fallback = " ".join(re.sub(r"[_-]+", " ", stem).split()) if extension == ".txt" else stem
+    title = " ".join(_clean_text(title or "").split()) or fallback
+    return LoadedDocument(title=title[:MAX_TITLE_CHARS].rstrip(), text=text)
+
+
+def _clean_text(text: str) -> str:
+    """NFC; one kind of newline and space; invisible characters gone; at most one blank line."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2029", "\n\n")
+    text = _CONTROL.sub("", _INVISIBLE.sub("", text.replace("\u2028", "\n")))
+    text = unicodedata.normalize("NFC", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _decode_utf8(name: str, data: bytes) -> str:
+    """Strict UTF-8 (BOM allowed), with a helpful error for binaries and other encodings."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise EncodingError(f"«{name}» está en UTF-16: guárdelo como UTF-8 y vuelva a enviarlo.")
+    sample = data[:65536]
+    controls = sum(1 for byte in sample if byte < 32 and byte not in b"\t\n\r\f\x1b")
+    if b"\x00" in data or controls > len(sample) * 0.05:
+        raise EncodingError(
+            f"El archivo «{name}» parece un archivo binario (una imagen, un programa…), no texto. "
+            "Si es un PDF o un documento de Word, envíelo con su extensión original."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise EncodingError(
+            f"El archivo «{name}» no está en UTF-8 (la línea {line} tiene caracteres que no puedo "
+            "leer). Guárdelo con codificación UTF-8 y vuelva a enviarlo; no intento adivinar otras "
+            "codificaciones, como Latin-1 o Windows-1252."
+        ) from exc
+
+
+def _load_txt(name: str, data: bytes) -> tuple[str | None, str]:
+    """Plain UTF-8 text, as written."""
+    return None, _decode_utf8(name, data)
+
+
+_ATX_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
+
+
+def _load_md(name: str, data: bytes) -> tuple[str | None, str]:
+    """Markdown as written, minus heading markers; each heading becomes its own paragraph."""
+    out: list[str] = []
+    title: str | None = None
+    for line in _decode_utf8(name, data).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        heading = _ATX_HEADING.fullmatch(line)
+        if heading is None:
+            out.append(line)
+            continue
+        words = re.sub(r"(?:^|[ \t])#+[ \t]*$", "", heading.group(2) or "").strip()  # "## T ##"
+        if title is None and heading.group(1) == "#" and words:
+            title = words
+        out += ["", words, ""]
+    return title, "\n".join(out)
+
+
+def _load_pdf(name: str, data: bytes) -> tuple[str | None, str]:
+    """The text layer of each page, hard-wrapped lines joined back into paragraphs."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        # An empty password opens PDFs "encrypted" only to restrict printing or copying.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(
+                f"El PDF «{name}» está protegido con contraseña. Envíe una copia sin protección."
+            )
+        pages = [_pdf_page_lines(page) for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf signals damage with many exception types; all mean the same
+        raise DocumentError(
+            f"No puedo leer el PDF «{name}»: parece dañado o incompleto. Ábralo y guárdelo de "
+            "nuevo como PDF (o expórtelo otra vez) y vuelva a enviarlo."
+        ) from exc
+    text = "\n\n".join(_pdf_paragraphs(pages))
+    if not _clean_text(text):
+        raise EmptyDocumentError(
+            f"El PDF «{name}» no tiene texto seleccionable: parece escaneado (solo imágenes) y no "
+            "puedo leer texto dentro de imágenes. Envíe una versión con texto, por ejemplo tras "
+            "pasarlo por un programa de reconocimiento de texto (OCR)."
+        )
+    return (title if isinstance(title, str) else None), text
+
+
+def _pdf_page_lines(page: PageObject) -> tuple[list[str], set[str]]:
+    """A page's lines (reading order) and those the layout shows followed by a vertical gap."""
+    plain = page.extract_text().translate(_LIGATURES)
+    try:
+        layout = page.extract_text(extraction_mode="layout")
+    except Exception:  # layout mode is best effort; reading order comes from plain mode anyway
+        layout = ""
+    # Layout mode keeps vertical gaps as blank lines but may interleave columns, so it only tells
+    # which plain-mode lines end a paragraph.
+    rows = [" ".join(row.translate(_LIGATURES).split()) for row in layout.split("\n")]
+    while rows and not rows[-1]:
+        rows.pop()
+    gaps = {row for row, after in pairwise(rows) if row and not after}
+    return [" ".join(line.split()) for line in plain.split("\n")], gaps
+
+
+def _pdf_paragraphs(pages: list[tuple[list[str], set[str]]]) -> Iterator[str]:
+    """Join hard-wrapped lines; a paragraph ends at a gap, a bullet, or a short final line."""
+    current = ""
+    for number, (lines, gaps) in enumerate(pages):
+        longest = max((len(line) for line in lines), default=0)
+        for index, line in enumerate(lines):
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            current = _join_wrapped(current, line) if line else current
+            closes = line.endswith(_SENTENCE_END) or following[:1].isupper()
+            # With no spacing between paragraphs, a clearly short line that closes one ends it.
+            ends = not line or (line in gaps if gaps else len(line) < 0.7 * longest and closes)
+            if current and (ends or following.startswith(_BULLETS)):
+                yield current
+                current = ""
+        next_page = pages[number + 1][0] if number + 1 < len(pages) else []
+        next_line = next((line for line in next_page if line), "")
+        # A paragraph continues on the next page only if it is mid-sentence there.
+        carries = not current.endswith(_SENTENCE_END) and next_line[:1].islower()
+        if current and not carries:
+            yield current
+            current = ""
+    if current:
+        yield current
+
+
+def _join_wrapped(current: str, line: str) -> str:
+    """Append a wrapped line, rejoining a word hyphenated across the break."""
+    if not current:
+        return line
+    if current.endswith("-") and current[-2:-1].isalpha() and line[:1].islower():
+        return current[:-1] + line
+    return f"{current} {line}"
+
+
+def _load_docx(name: str, data: bytes) -> tuple[str | None, str]:
+    """Body paragraphs and table cells, in document order, one paragraph each."""
+    try:
+        document = docx.Document(io.BytesIO(data))
+        paragraphs = list(_docx_blocks(document))
+        title = document.core_properties.title
+    except Exception as exc:  # not a zip, missing parts, bad XML: the same advice for all
+        raise DocumentError(
+            f"El archivo .docx «{name}» está dañado o no es un documento de Word válido. Ábralo "
+            "en Word o LibreOffice, guárdelo de nuevo como .docx y vuelva a enviarlo."
+        ) from exc
+    return title or None, "\n\n".join(paragraphs)
+
+
+def _docx_blocks(container: DocxDocument | _Cell) -> Iterator[str]:
+    """Paragraph texts of a document or table cell, descending into (nested) tables."""
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            yield block.text
+            continue
+        seen: list[object] = []  # merged cells appear once per grid column they span
+        for row in block.rows:
+            for cell in row.cells:
+                if not any(cell._tc is other for other in seen):
+                    seen.append(cell._tc)
+                    yield from _docx_blocks(cell)
+
+
+# BeautifulSoup searches tag names with re.search, hence the anchors.
+_HTML_DROP = re.compile(r"^(?:script|style|nav|noscript|template|head|title|svg|iframe|object)$")
+_HTML_BLOCKS = re.compile(
+    r"^(?:p|li|h[1-6]|blockquote|div|tr|section|article|main|header|footer|aside|ul|ol|dl|dt|dd"
+    r"|table|pre|figure|figcaption|address|hr|caption|details|summary|form|fieldset|legend|body)$"
+)
+_PARA, _BREAK, _CELL = "\x00", "\x01", "\x02"  # markers; control characters are removed beforehand
+
+
+def _decode_html(data: bytes) -> str:
+    """The declared charset, else UTF-8, else Windows-1252: what a browser would do."""
+    match = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", data[:4096], re.I)
+    try:
+        declared = codecs.lookup(match.group(1).decode("ascii")).name if match else "utf-8"
+    except LookupError:
+        declared = "utf-8"
+    # Browsers read "latin-1" and "ascii" pages as Windows-1252, and a declared UTF-16 as UTF-8.
+    encoding = {"iso8859-1": "cp1252", "ascii": "cp1252"}.get(declared, declared)
+    encoding = "utf-8" if encoding.startswith("utf-16") else encoding
+    try:
+        return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError:
+        return data.decode(encoding if match else "cp1252", "replace")
+
+
+def _load_html(name: str, data: bytes) -> tuple[str | None, str]:
+    """Visible text; block elements become paragraphs, <br> line breaks, table cells " | "."""
+    soup = BeautifulSoup(_CONTROL.sub("", _decode_html(data)), "html.parser")
+    heading = soup.title if soup.title and soup.title.get_text().strip() else soup.find("h1")
+    title = heading.get_text(" ") if isinstance(heading, Tag) else None
+    for tag in soup.find_all(_HTML_DROP):
+        if not tag.decomposed:
+            tag.decompose()
+    for pre in soup.find_all("pre"):
+        for string in pre.find_all(string=True):
+            if type(string) is NavigableString:  # comments inside <pre> must stay hidden
+                string.replace_with(string.replace("\n", _BREAK))
+    for br in soup.find_all("br"):
+        br.replace_with(_BREAK)
+    for row in soup.find_all("tr"):
+        for cell in row.find_all(["td", "th"], recursive=False)[1:]:
+            cell.insert_before(_CELL)
+    for block in soup.find_all(_HTML_BLOCKS):
+        block.insert_before(_PARA)
+        block.append(_PARA)
+    paragraphs = []
+    for chunk in soup.get_text().split(_PARA):
+        lines = (" ".join(line.replace(_CELL, " | ").split()) for line in chunk.split(_BREAK))
+        paragraphs.append("\n".join(line for line in lines if line))
+    return title, "\n\n".join(p for p in paragraphs if p)
+
+
+_LOADERS: dict[str, Callable[[str, bytes], tuple[str | None, str]]] = {
+    ".txt": _load_txt,
+    ".md": _load_md,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".html": _load_html,
+    ".htm": _load_html,
+}

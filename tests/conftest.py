@@ -1,0 +1,151 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), embedders (fake and real), settings."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import create_engine, text
+
+from index import Library, Settings
+from index.embedding import E5SmallEmbedder, Matrix, normalise_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Model hubs are unreachable here; sentence-transformers must never try them in tests.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors: fast and good enough to test plumbing, not ranking."""
+
+    def __init__(self, dim: int = 64, model_id: str = "test/hashing-64") -> None:
+        self._dim = dim
+        self._model_id = model_id
+        self.calls = 0
+        self.embedded = 0
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self._dim, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            vector[int.from_bytes(digest[:4], "little") % self._dim] += 1.0
+        if not vector.any():
+            vector[0] = 1.0
+        return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> Matrix:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> Matrix:
+        return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> Matrix:
+        self.calls += 1
+        self.embedded += len(texts)
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        return normalise_rows(np.stack([self._vector(t) for t in texts]))
+
+
+def postgres_available() -> bool:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+_POSTGRES = postgres_available()
+
+
+def _require_postgres() -> None:
+    if not _POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required in CI")
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards (tests stay isolated)."""
+    _require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'acuerdo.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build `Settings` pointing at a temporary data dir (and any overrides)."""
+
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "ACUERDO_DATA_DIR": tmp_path / "data",
+            "ACUERDO_SEEDS_DIR": SEEDS,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def e5() -> E5SmallEmbedder:
+    """The real bundled multilingual-e5-small (loaded once per test session)."""
+    return E5SmallEmbedder()
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def library(database_url: str, settings_for, fake_embedder: HashingEmbedder) -> Library:  # type: ignore[no-untyped-def]
+    """A library on the parametrised database with the fake embedder and the seed document."""
+    return Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder)
+
+
+@pytest.fixture(scope="session")
+def seeded_e5_library(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder) -> Library:
+    """The product as shipped: real e5, SQLite, the seed communiqué (shared, read-only use)."""
+    data = tmp_path_factory.mktemp("e5data")
+    settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
+    return Library.open(settings, embedder=e5)

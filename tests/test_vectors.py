@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from index.embedding import normalise_rows
+from index.vectors import IndexMeta, VectorIndex
+
+
+def _random(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    return normalise_rows(np.random.default_rng(seed).normal(size=(n, dim)))
+
+
+def test_search_add_remove_by_passage_id() -> None:
+    vectors = _random(50, 16)
+    ids = np.arange(1000, 1050)
+    index = VectorIndex.build(16, ids, vectors)
+    found, scores = index.search(vectors[7], 3)
+    assert found[0] == 1007
+    assert abs(scores[0] - 1.0) < 1e-5
+    assert index.remove([1007]) == 1
+    assert 1007 not in index.search(vectors[7], 50)[0].tolist()
+    index.add([5000], vectors[7:8])
+    assert index.search(vectors[7], 1)[0].tolist() == [5000]
+    assert np.allclose(index.vector(5000), vectors[7])
+
+
+def test_k_larger_than_index_and_empty_index() -> None:
+    index = VectorIndex(8)
+    assert index.search(_random(1, 8)[0], 5)[0].tolist() == []
+    index.add([1, 2], _random(2, 8))
+    assert len(index.search(_random(1, 8, seed=3)[0], 10)[0]) == 2
+
+
+def test_atomic_save_and_load_roundtrip(tmp_path: Path) -> None:
+    path = tmp_path / "v.faiss"
+    vectors = _random(20, 8)
+    index = VectorIndex.build(8, range(20), vectors)
+    meta = IndexMeta(model_id="m", version=3, count=20, dim=8)
+    index.save(path, meta)
+    assert [p.name for p in tmp_path.iterdir()] == ["v.faiss"]  # no temporary file left behind
+    loaded = VectorIndex.load(path)
+    assert loaded is not None
+    again, loaded_meta = loaded
+    assert loaded_meta == meta
+    assert again.search(vectors[4], 1)[0].tolist() == [4]
+
+
+def test_corrupt_truncated_or_missing_files_load_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "v.faiss"
+    assert VectorIndex.load(path) is None
+    VectorIndex.build(8, range(5), _random(5, 8)).save(path, IndexMeta("m", 1, 5, 8))
+    blob = path.read_bytes()
+    path.write_bytes(blob[: len(blob) // 2])
+    assert VectorIndex.load(path) is None
+    path.write_bytes(b"garbage" * 10)
+    assert VectorIndex.load(path) is None
