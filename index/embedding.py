@@ -95,7 +95,11 @@ class SentenceTransformerEmbedder:
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
         self._batch_size = batch_size
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 5; keep working with both names.
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
         if dim is None:
             raise ModelError(f"El modelo «{name_or_path}» no declara su dimensión.")
         self._dim = int(dim)

@@ -13,11 +13,12 @@ from itertools import pairwise
 from pathlib import Path, PurePath
 
 import docx
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, Tag
 from docx.document import Document as DocxDocument
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from pypdf import PageObject, PdfReader
+from pypdf.errors import DependencyError
 
 from index.errors import (
     DocumentError,
@@ -139,9 +140,9 @@ def _decode_utf8(name: str, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise EncodingError(
-            f"El archivo «{name}» no está en UTF-8 (la línea {line} tiene caracteres que no puedo "
-            "leer). Guárdelo con codificación UTF-8 y vuelva a enviarlo; no intento adivinar otras "
-            "codificaciones, como Latin-1 o Windows-1252."
+            f"El archivo «{name}» no está en UTF-8 (falla en la línea {line}). Guárdelo como "
+            "UTF-8 y vuelva a enviarlo; no intento adivinar otras codificaciones (Latin-1, "
+            "Windows-1252…)."
         ) from exc
 
 
@@ -171,28 +172,29 @@ def _load_md(name: str, data: bytes) -> tuple[str | None, str]:
 
 def _load_pdf(name: str, data: bytes) -> tuple[str | None, str]:
     """The text layer of each page, hard-wrapped lines joined back into paragraphs."""
+    pages: list[tuple[list[str], set[str]]] = []
+    title = None
     try:
         reader = PdfReader(io.BytesIO(data))
         # An empty password opens PDFs "encrypted" only to restrict printing or copying.
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(
-                f"El PDF «{name}» está protegido con contraseña. Envíe una copia sin protección."
-            )
-        pages = [_pdf_page_lines(page) for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-    except DocumentError:
-        raise
+        locked = reader.is_encrypted and not reader.decrypt("")
+        if not locked:
+            pages = [_pdf_page_lines(page) for page in reader.pages]
+            title = reader.metadata.title if reader.metadata else None
+    except DependencyError:  # AES encryption needs the optional "cryptography" package
+        locked = True
     except Exception as exc:  # pypdf signals damage with many exception types; all mean the same
         raise DocumentError(
-            f"No puedo leer el PDF «{name}»: parece dañado o incompleto. Ábralo y guárdelo de "
-            "nuevo como PDF (o expórtelo otra vez) y vuelva a enviarlo."
+            f"No puedo leer el PDF «{name}»: parece dañado o incompleto. Ábralo, guárdelo de "
+            "nuevo como PDF y vuelva a enviarlo."
         ) from exc
+    if locked:
+        raise DocumentError(f"El PDF «{name}» está protegido; envíe una copia sin protección.")
     text = "\n\n".join(_pdf_paragraphs(pages))
     if not _clean_text(text):
         raise EmptyDocumentError(
-            f"El PDF «{name}» no tiene texto seleccionable: parece escaneado (solo imágenes) y no "
-            "puedo leer texto dentro de imágenes. Envíe una versión con texto, por ejemplo tras "
-            "pasarlo por un programa de reconocimiento de texto (OCR)."
+            f"El PDF «{name}» no tiene texto seleccionable: parece escaneado, y no puedo leer "
+            "texto dentro de imágenes. Envíe una versión con texto (por ejemplo, pasada por OCR)."
         )
     return (title if isinstance(title, str) else None), text
 
@@ -206,9 +208,7 @@ def _pdf_page_lines(page: PageObject) -> tuple[list[str], set[str]]:
         layout = ""
     # Layout mode keeps vertical gaps as blank lines but may interleave columns, so it only tells
     # which plain-mode lines end a paragraph.
-    rows = [" ".join(row.translate(_LIGATURES).split()) for row in layout.split("\n")]
-    while rows and not rows[-1]:
-        rows.pop()
+    rows = [" ".join(row.translate(_LIGATURES).split()) for row in layout.rstrip().split("\n")]
     gaps = {row for row, after in pairwise(rows) if row and not after}
     return [" ".join(line.split()) for line in plain.split("\n")], gaps
 
@@ -220,7 +220,10 @@ def _pdf_paragraphs(pages: list[tuple[list[str], set[str]]]) -> Iterator[str]:
         longest = max((len(line) for line in lines), default=0)
         for index, line in enumerate(lines):
             following = lines[index + 1] if index + 1 < len(lines) else ""
-            current = _join_wrapped(current, line) if line else current
+            if current.endswith("-") and current[-2:-1].isalpha() and line[:1].islower():
+                current = current[:-1] + line  # a word hyphenated across the line break
+            elif line:
+                current = f"{current} {line}".lstrip()
             closes = line.endswith(_SENTENCE_END) or following[:1].isupper()
             # With no spacing between paragraphs, a clearly short line that closes one ends it.
             ends = not line or (line in gaps if gaps else len(line) < 0.7 * longest and closes)
@@ -236,15 +239,6 @@ def _pdf_paragraphs(pages: list[tuple[list[str], set[str]]]) -> Iterator[str]:
             current = ""
     if current:
         yield current
-
-
-def _join_wrapped(current: str, line: str) -> str:
-    """Append a wrapped line, rejoining a word hyphenated across the break."""
-    if not current:
-        return line
-    if current.endswith("-") and current[-2:-1].isalpha() and line[:1].islower():
-        return current[:-1] + line
-    return f"{current} {line}"
 
 
 def _load_docx(name: str, data: bytes) -> tuple[str | None, str]:
@@ -308,10 +302,6 @@ def _load_html(name: str, data: bytes) -> tuple[str | None, str]:
     for tag in soup.find_all(_HTML_DROP):
         if not tag.decomposed:
             tag.decompose()
-    for pre in soup.find_all("pre"):
-        for string in pre.find_all(string=True):
-            if type(string) is NavigableString:  # comments inside <pre> must stay hidden
-                string.replace_with(string.replace("\n", _BREAK))
     for br in soup.find_all("br"):
         br.replace_with(_BREAK)
     for row in soup.find_all("tr"):
@@ -320,11 +310,9 @@ def _load_html(name: str, data: bytes) -> tuple[str | None, str]:
     for block in soup.find_all(_HTML_BLOCKS):
         block.insert_before(_PARA)
         block.append(_PARA)
-    paragraphs = []
-    for chunk in soup.get_text().split(_PARA):
-        lines = (" ".join(line.replace(_CELL, " | ").split()) for line in chunk.split(_BREAK))
-        paragraphs.append("\n".join(line for line in lines if line))
-    return title, "\n\n".join(p for p in paragraphs if p)
+    chunks = [chunk.replace(_CELL, " | ").split(_BREAK) for chunk in soup.get_text().split(_PARA)]
+    lines = [[" ".join(line.split()) for line in chunk] for chunk in chunks]
+    return title, "\n\n".join("\n".join(line for line in chunk if line) for chunk in lines)
 
 
 _LOADERS: dict[str, Callable[[str, bytes], tuple[str | None, str]]] = {

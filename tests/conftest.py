@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 
 from index import Library, Settings
 from index.embedding import E5SmallEmbedder, Matrix, normalise_rows
+from tests.botkit import copy_template, make_settings, running_bot
+from tests.fake_telegram import FakeTelegram, no_proxy_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -149,3 +151,29 @@ def seeded_e5_library(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbed
     data = tmp_path_factory.mktemp("e5data")
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
     return Library.open(settings, embedder=e5)
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder) -> Path:
+    """A data dir with the seed indexed by the real e5 model, copied by each bot test."""
+    data = tmp_path_factory.mktemp("template") / "data"
+    settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
+    Library.open(settings, embedder=e5)
+    return data
+
+
+@pytest.fixture
+def fake_telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
+    """The fake Bot API on 127.0.0.1, with proxy variables stripped so PTB reaches it directly."""
+    no_proxy_env(monkeypatch)
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, seeded_template: Path, e5: E5SmallEmbedder, fake_telegram: FakeTelegram):  # type: ignore[no-untyped-def]
+    """The real application polling the fake server, on a copy of the seeded database."""
+    copy_template(seeded_template, tmp_path / "data")
+    settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
+    async with running_bot(settings, e5, fake_telegram) as running:
+        yield running

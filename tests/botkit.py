@@ -1,0 +1,97 @@
+"""Run the real application against the fake Bot API, and talk to it like a user."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from index import Embedder, Library, Settings
+from tests.fake_telegram import DEFAULT_USER_ID, TOKEN, Call, FakeTelegram
+
+ADMIN_ID = 777
+
+
+@dataclass
+class RunningBot:
+    """The fake server, the running application and the library behind it."""
+
+    fake: FakeTelegram
+    app: Application  # type: ignore[type-arg]
+    library: Library
+    settings: Settings
+
+    async def say(self, text: str, *, user_id: int = DEFAULT_USER_ID, **kwargs: Any) -> dict[str, Any]:
+        """Push a message; returns the update."""
+        return self.fake.message(text, user_id=user_id, **kwargs)
+
+    async def reply_to(
+        self, text: str, *, user_id: int = DEFAULT_USER_ID, method: str = "sendMessage", timeout: float = 20.0, **kwargs: Any
+    ) -> Call:
+        """Push a message and wait for the bot's next `method` call to that chat."""
+        chat_id = kwargs.get("chat_id", user_id)
+        before = len(self.sent(chat_id, method))
+        self.fake.message(text, user_id=user_id, **kwargs)
+        calls = await self.fake.await_call(
+            method, lambda c: str(c.get("chat_id")) == str(chat_id), timeout=timeout, count=before + 1
+        )
+        return calls[before]
+
+    def sent(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
+        return [c for c in self.fake.calls(method) if str(c.get("chat_id")) == str(chat_id)]
+
+    async def press(self, data: str, *, user_id: int = DEFAULT_USER_ID, message: dict[str, Any] | None = None) -> Call:
+        """Press an inline button; returns the bot's answerCallbackQuery call."""
+        update = self.fake.callback_query(data, user_id=user_id, message=message)
+        query_id = update["callback_query"]["id"]
+        calls = await self.fake.await_call(
+            "answerCallbackQuery", lambda c: c.get("callback_query_id") == query_id, timeout=20
+        )
+        return calls[0]
+
+
+def make_settings(data_dir: Path, seeds: Path, fake: FakeTelegram, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "ACUERDO_DATA_DIR": data_dir,
+        "ACUERDO_SEEDS_DIR": seeds,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_ADMIN_IDS": str(ADMIN_ID),
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_FILE_BASE_URL": fake.base_file_url,
+        "ACUERDO_INDEX_POLL_SECONDS": 0.5,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def copy_template(template: Path, data_dir: Path) -> None:
+    """A fresh data dir from a seeded one (no re-embedding per test)."""
+    shutil.copytree(template, data_dir)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings, embedder: Embedder, fake: FakeTelegram) -> AsyncIterator[RunningBot]:
+    """Open the library, build the application as production does, and poll the fake server."""
+    library = await asyncio.to_thread(Library.open, settings, embedder=embedder)
+    app = build_application(settings, library)
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "edited_message", "channel_post", "callback_query", "inline_query"])
+    try:
+        yield RunningBot(fake, app, library, settings)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+        await app.shutdown()
