@@ -65,7 +65,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     results = [
         InlineQueryResultArticle(
             id=str(hit.passage_id),
-            title=_short(hit.highlighted_sentence, TITLE_CHARS),
+            title=render.snippet(hit.highlighted_sentence, text, TITLE_CHARS),
             description=_short(render.source_line(hit), 120),
             input_message_content=InputTextMessageContent(
                 render.hit_html(hit), parse_mode=ParseMode.HTML, disable_web_page_preview=True

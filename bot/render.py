@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+import re
 from html import escape
 
 from index import Answer, DocumentInfo, Hit, Stats
 from index.chunking import sentence_spans
+from index.lexical import fold
 
 TELEGRAM_LIMIT = 4096
 # Room kept for the source line and markup around the quote.
@@ -39,6 +41,23 @@ def _quote_html(hit: Hit, limit: int) -> str:
     if start >= end:
         return escape(text)
     return f"{escape(text[:start])}<b>{escape(text[start:end])}</b>{escape(text[end:])}"
+
+
+def snippet(text: str, query: str, limit: int) -> str:
+    """At most `limit` characters of `text`, centred on the first word of `query` it contains."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    folded = fold(text)
+    words = sorted((w for w in re.findall(r"\w+", fold(query)) if len(w) > 3), key=len, reverse=True)
+    hits = [folded.find(w) for w in words if folded.find(w) >= 0]
+    if not hits:
+        return text[: limit - 1].rstrip() + "…"
+    start = max(0, min(min(hits) - limit // 3, len(text) - limit + 1))
+    window = text[start : start + limit - 2].strip()
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + limit - 2 < len(text) else ""
+    return (prefix + window + suffix)[:limit]
 
 
 def source_line(hit: Hit) -> str:

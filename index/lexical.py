@@ -25,8 +25,41 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Words of the question itself rather than of its topic: interrogatives and light verbs
+# ("¿qué dijeron…?", "¿qué hará…?") match every passage equally badly, so they are dropped too.
+_QUESTION_WORDS = """
+que cual cuales quien quienes cuando donde como cuanto cuanta cuantos cuantas por porque
+dijeron dijo dice dicen decir diran sobre hay habra va van ser hacer hace hacen hara haran hizo
+hicieron hecho pasar pasa pasan pasara pasaran paso llamar llama llaman poder puede pueden podra
+podran pudo saber sabe
+the a an of to in on and or is are was were what who whom which when where why how do does did
+will would can could about with for from this that these those it they them their his her my
+your be been being get got many much there any some
+""".split()
+
 # Documents mix in English captions and users ask in English; both lists are dropped.
-_STOP_WORDS = frozenset(fold(w) for w in (*STOPWORDS_SPANISH, *STOPWORDS_EN))
+_STOP_WORDS = frozenset(fold(w) for w in (*STOPWORDS_SPANISH, *STOPWORDS_EN, *_QUESTION_WORDS))
+
+
+# "A las 13:30 horas" answers "¿qué hará por la tarde?": a clock time also stands for its part
+# of the day, so documents and questions meet on the same word.
+_CLOCK_TIME = re.compile(r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b")
+
+
+def _part_of_day(hour: int) -> str:
+    if 6 <= hour < 12:
+        return "mañana"
+    if 12 <= hour < 20:
+        return "tarde"
+    return "noche"
+
+
+def time_words(text: str) -> list[str]:
+    """For every clock time in `text`, the word for its part of the day (and "hora")."""
+    words = []
+    for match in _CLOCK_TIME.finditer(text):
+        words += [_part_of_day(int(match.group(1))), "hora"]
+    return words
 
 
 class SpanishAnalyzer:
@@ -36,8 +69,9 @@ class SpanishAnalyzer:
         self._stemmer = Stemmer.Stemmer("spanish")
 
     def terms(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(fold(text)) if w not in _STOP_WORDS and not w.isdigit()]
-        digits = [w for w in _WORD.findall(fold(text)) if w.isdigit()]
+        tokens = _WORD.findall(fold(text)) + [fold(w) for w in time_words(text)]
+        words = [w for w in tokens if w not in _STOP_WORDS and not w.isdigit()]
+        digits = [w for w in tokens if w.isdigit()]
         return list(self._stemmer.stemWords(words)) + digits
 
 
@@ -65,7 +99,7 @@ class LexicalIndex:
         if not corpus:
             self._bm25 = None
             return
-        bm25 = bm25s.BM25()
+        bm25 = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
         bm25.index(corpus, show_progress=False)
         self._bm25 = bm25
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from index.config import Settings
 from index.corpus import Corpus, load_corpus, read_state
 from index.db import SessionFactory, open_database
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
 from index.ingest import Progress, embed_passages, prepare_document
@@ -48,11 +49,13 @@ class Library:
         *,
         data_dir: Path,
         batch_size: int = 32,
+        secondary: Embedder | None = None,
         retriever: Retriever | None = None,
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
-        self._retriever = retriever or Retriever(embedder)
+        self._secondary = secondary
+        self._retriever = retriever or Retriever(embedder, secondary=secondary)
         self._data_dir = data_dir
         self._batch_size = batch_size
         self._refresh_lock = threading.Lock()
@@ -61,7 +64,12 @@ class Library:
 
     @classmethod
     def open(
-        cls, settings: Settings, *, embedder: Embedder | None = None, notice: Notice | None = None
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        secondary: Embedder | None | Literal["auto"] = "auto",
+        notice: Notice | None = None,
     ) -> Library:
         """Connect, load the model, index the seeds on first run and load the search index."""
         sessions = open_database(settings.resolved_database_url)
@@ -72,8 +80,14 @@ class Library:
                 passage_prompt=settings.passage_prompt,
                 batch_size=settings.embed_batch_size,
             )
+        if secondary == "auto":
+            secondary = load_secondary(settings.secondary_model)
         library = cls(
-            sessions, embedder, data_dir=settings.data_dir, batch_size=settings.embed_batch_size
+            sessions,
+            embedder,
+            data_dir=settings.data_dir,
+            batch_size=settings.embed_batch_size,
+            secondary=secondary,
         )
         library.initialise(seeds_dir=settings.resolved_seeds_dir, notice=notice)
         return library
@@ -81,6 +95,10 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         return self._embedder
+
+    @property
+    def secondary(self) -> Embedder | None:
+        return self._secondary
 
     @property
     def vector_file(self) -> Path:
@@ -97,9 +115,35 @@ class Library:
             if notice:
                 notice(f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo.")
             self.rebuild()
+        self._backfill_secondary(notice)
         if not seeded:
             self._seed(seeds_dir, notice)
         self.refresh(notice=notice)
+
+    def _backfill_secondary(self, notice: Notice | None) -> None:
+        """Give every passage a vector of the current second encoder (after enabling or upgrading it)."""
+        if self._secondary is None:
+            return
+        aux_id = self._secondary.model_id
+        with self._db() as session:
+            rows = session.execute(
+                select(Passage.id, Passage.text).where(
+                    (Passage.aux_model_id.is_(None)) | (Passage.aux_model_id != aux_id)
+                )
+            ).all()
+        if not rows:
+            return
+        if notice:
+            notice(f"Calculando {len(rows)} vectores del segundo modelo ({aux_id})…")
+        vectors = self._secondary.embed_passages([r.text for r in rows])
+        with self._write_lock, self._db() as session, session.begin():
+            storage.lock_state(session)
+            for row, vector in zip(rows, vectors, strict=True):
+                passage = session.get(Passage, row.id)
+                if passage is not None:
+                    passage.aux_embedding = vector.tobytes()
+                    passage.aux_model_id = aux_id
+            storage.bump_version(session)
 
     def _seed(self, seeds_dir: Path | None, notice: Notice | None) -> None:
         with self._db() as session, session.begin():
@@ -134,6 +178,7 @@ class Library:
                 corpus = load_corpus(
                     session,
                     dim=self._embedder.dim,
+                    secondary=self._secondary,
                     vector_file=self.vector_file,
                     on_rebuild=notice,
                 )
@@ -301,9 +346,17 @@ class Library:
                 return AddResult(storage.document_info(session, existing), created=False)
             hashes = [storage.content_hash(c.text) for c in prepared.chunks]
             known = storage.stored_embeddings(session, hashes, model_id)
+            aux_id = self._secondary.model_id if self._secondary else None
+            known_aux = storage.stored_secondary(session, hashes, aux_id)
         texts = [c.text for c in prepared.chunks]
         vectors = embed_passages(
-            self._embedder, texts, batch_size=self._batch_size, known=known, progress=progress
+            self._embedder,
+            texts,
+            batch_size=self._batch_size,
+            secondary=self._secondary,
+            known=known,
+            known_secondary=known_aux,
+            progress=progress,
         )
         with self._write_lock:
             try:
@@ -319,8 +372,10 @@ class Library:
                         source_name=prepared.source_name,
                         sha256=prepared.sha256,
                         chunks=prepared.chunks,
-                        embeddings=vectors,
+                        embeddings=vectors.primary,
                         model_id=model_id,
+                        secondary=vectors.secondary,
+                        secondary_model_id=aux_id,
                     )
                     if replace_id is not None:
                         storage.delete_document(session, replace_id)
@@ -368,22 +423,34 @@ class Library:
         with self._db() as session:
             rows = session.execute(select(Passage.id, Passage.text).order_by(Passage.id)).all()
         vectors = embed_passages(
-            self._embedder, [r.text for r in rows], batch_size=self._batch_size, progress=progress
+            self._embedder,
+            [r.text for r in rows],
+            batch_size=self._batch_size,
+            secondary=self._secondary,
+            progress=progress,
         )
+        aux_id = self._secondary.model_id if self._secondary else None
+        fresh = {r.id: i for i, r in enumerate(rows)}
         with self._write_lock, self._db() as session, session.begin():
             state = storage.lock_state(session)
-            present = set(session.execute(select(Passage.id)).scalars())
-            fresh = {r.id: v for r, v in zip(rows, vectors, strict=True) if r.id in present}
+            present = 0
             for passage in session.execute(select(Passage)).scalars():
+                present += 1
                 if passage.id in fresh:
-                    passage.embedding = fresh[passage.id]
+                    passage.embedding = vectors.primary[fresh[passage.id]]
+                    aux = vectors.secondary[fresh[passage.id]] if vectors.secondary else None
                 else:  # added meanwhile by another process: embed it here, never mix models
-                    passage.embedding = self._embedder.embed_passages([passage.text])[0].tobytes()
+                    late = embed_passages(
+                        self._embedder, [passage.text], batch_size=1, secondary=self._secondary
+                    )
+                    passage.embedding = late.primary[0]
+                    aux = late.secondary[0] if late.secondary else None
                 passage.model_id = model_id
+                passage.aux_embedding, passage.aux_model_id = aux, aux_id
             state.model_id = model_id
             storage.bump_version(session)
         self.refresh()
-        return len(present)
+        return present
 
     # -- plumbing -------------------------------------------------------------------------------
 

@@ -105,6 +105,18 @@ def stored_embeddings(session: Session, hashes: Sequence[str], model_id: str) ->
     return {row.sha256: row.embedding for row in rows}
 
 
+def stored_secondary(session: Session, hashes: Sequence[str], model_id: str | None) -> dict[str, bytes]:
+    """Second-encoder vectors already computed for identical passage texts."""
+    if not hashes or model_id is None:
+        return {}
+    rows = session.execute(
+        select(Passage.sha256, Passage.aux_embedding).where(
+            Passage.sha256.in_(set(hashes)), Passage.aux_model_id == model_id
+        )
+    ).all()
+    return {row.sha256: row.aux_embedding for row in rows if row.aux_embedding is not None}
+
+
 def insert_document(
     session: Session,
     *,
@@ -114,6 +126,8 @@ def insert_document(
     chunks: Sequence[Chunk],
     embeddings: Sequence[bytes],
     model_id: str,
+    secondary: Sequence[bytes] | None = None,
+    secondary_model_id: str | None = None,
 ) -> Document:
     """Add a document and its passages; the caller's transaction makes it all or nothing."""
     document = Document(title=title, source_name=source_name, sha256=sha256)
@@ -125,8 +139,12 @@ def insert_document(
             sha256=content_hash(chunk.text),
             embedding=vector,
             model_id=model_id,
+            aux_embedding=aux,
+            aux_model_id=secondary_model_id if aux is not None else None,
         )
-        for chunk, vector in zip(chunks, embeddings, strict=True)
+        for chunk, vector, aux in zip(
+            chunks, embeddings, secondary or [None] * len(chunks), strict=True
+        )
     ]
     session.add(document)
     session.flush()

@@ -77,9 +77,11 @@ def copy_template(template: Path, data_dir: Path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Settings, embedder: Embedder, fake: FakeTelegram) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    settings: Settings, embedder: Embedder, fake: FakeTelegram, *, secondary: Embedder | None = None
+) -> AsyncIterator[RunningBot]:
     """Open the library, build the application as production does, and poll the fake server."""
-    library = await asyncio.to_thread(Library.open, settings, embedder=embedder)
+    library = await asyncio.to_thread(Library.open, settings, embedder=embedder, secondary=secondary)
     app = build_application(settings, library)
     await app.initialize()
     assert app.post_init is not None
@@ -90,7 +92,8 @@ async def running_bot(settings: Settings, embedder: Embedder, fake: FakeTelegram
     try:
         yield RunningBot(fake, app, library, settings)
     finally:
-        await app.updater.stop()
+        if app.updater.running:
+            await app.updater.stop()
         await app.stop()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from index import Library, Settings
-from index.embedding import E5SmallEmbedder, Matrix, normalise_rows
+from index.embedding import E5SmallEmbedder, Matrix, UniversalSentenceEncoder, normalise_rows
 from tests.botkit import copy_template, make_settings, running_bot
 from tests.fake_telegram import FakeTelegram, no_proxy_env
 
@@ -140,25 +140,40 @@ def fake_embedder() -> HashingEmbedder:
 
 
 @pytest.fixture
-def library(database_url: str, settings_for, fake_embedder: HashingEmbedder) -> Library:  # type: ignore[no-untyped-def]
-    """A library on the parametrised database with the fake embedder and the seed document."""
-    return Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder)
+def fake_secondary() -> HashingEmbedder:
+    return HashingEmbedder(dim=24, model_id="test/hashing-aux-24")
+
+
+@pytest.fixture
+def library(database_url: str, settings_for, fake_embedder: HashingEmbedder, fake_secondary: HashingEmbedder) -> Library:  # type: ignore[no-untyped-def]
+    """A library on the parametrised database with fake encoders and the seed document."""
+    return Library.open(
+        settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=fake_secondary
+    )
 
 
 @pytest.fixture(scope="session")
-def seeded_e5_library(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder) -> Library:
+def use() -> UniversalSentenceEncoder:
+    """The real bundled multilingual USE, the second encoder (loaded once per test session)."""
+    encoder = UniversalSentenceEncoder()
+    encoder.warm_up()
+    return encoder
+
+
+@pytest.fixture(scope="session")
+def seeded_e5_library(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder) -> Library:
     """The product as shipped: real e5, SQLite, the seed communiqué (shared, read-only use)."""
     data = tmp_path_factory.mktemp("e5data")
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    return Library.open(settings, embedder=e5)
+    return Library.open(settings, embedder=e5, secondary=use)
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder) -> Path:
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder) -> Path:
     """A data dir with the seed indexed by the real e5 model, copied by each bot test."""
     data = tmp_path_factory.mktemp("template") / "data"
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    Library.open(settings, embedder=e5)
+    Library.open(settings, embedder=e5, secondary=use)
     return data
 
 
@@ -171,9 +186,9 @@ def fake_telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, seeded_template: Path, e5: E5SmallEmbedder, fake_telegram: FakeTelegram):  # type: ignore[no-untyped-def]
+async def bot(tmp_path: Path, seeded_template: Path, e5: E5SmallEmbedder, use: UniversalSentenceEncoder, fake_telegram: FakeTelegram):  # type: ignore[no-untyped-def]
     """The real application polling the fake server, on a copy of the seeded database."""
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
-    async with running_bot(settings, e5, fake_telegram) as running:
+    async with running_bot(settings, e5, fake_telegram, secondary=use) as running:
         yield running

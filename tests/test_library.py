@@ -19,6 +19,7 @@ from index.library import hash_user
 from index.models import Document, Passage, QueryLog
 from tests.conftest import HashingEmbedder
 
+AUX = HashingEmbedder(dim=24, model_id="test/hashing-aux-24")
 DOC = "Primer párrafo sobre el robo de combustible.\n\nSegundo párrafo: la reunión fue cordial.\n\nTercero."
 
 
@@ -37,7 +38,7 @@ def test_seed_is_indexed_once_with_its_title(library: Library) -> None:
 
 def test_removed_seed_does_not_come_back(library: Library, database_url: str, settings_for, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     library.remove_document(library.documents()[0].id)
-    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder)
+    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX)
     assert reopened.documents() == []
 
 
@@ -150,13 +151,16 @@ def test_passage_view_has_neighbours(library: Library) -> None:
 
 
 def test_model_change_reembeds_everything(database_url: str, settings_for) -> None:  # type: ignore[no-untyped-def]
-    first = Library.open(settings_for(DATABASE_URL=database_url), embedder=HashingEmbedder(32, "m/a"))
+    first = Library.open(settings_for(DATABASE_URL=database_url), embedder=HashingEmbedder(32, "m/a"), secondary=AUX)
     other = HashingEmbedder(48, "m/b")
-    second = Library.open(settings_for(DATABASE_URL=database_url), embedder=other)
+    other_aux = HashingEmbedder(16, "aux/b")
+    second = Library.open(settings_for(DATABASE_URL=database_url), embedder=other, secondary=other_aux)
     with second._sessions() as session:
-        models = set(session.execute(select(Passage.model_id)).scalars())
+        models = set(session.execute(select(Passage.model_id, Passage.aux_model_id)).all())
         sizes = {len(b) for b in session.execute(select(Passage.embedding)).scalars()}
-    assert models == {"m/b"} and sizes == {48 * 4}
+        aux_sizes = {len(b or b"") for b in session.execute(select(Passage.aux_embedding)).scalars()}
+    assert models == {("m/b", "aux/b")} and sizes == {48 * 4} and aux_sizes == {16 * 4}
+    assert second.corpus().secondary is not None
     assert other.embedded >= 13
     assert len(second.ask("fentanilo").hits) > 0
     del first
@@ -167,7 +171,7 @@ def test_index_file_is_reused_and_rebuilt_when_corrupt(library: Library, databas
     assert path.exists()
     path.write_bytes(b"corrupt")
     embedded = fake_embedder.embedded
-    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder)
+    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX)
     assert fake_embedder.embedded == embedded  # rebuilt from stored vectors, no re-embedding
     assert len(reopened.ask("fentanilo").hits) > 0
     assert path.read_bytes() != b"corrupt"
@@ -175,7 +179,7 @@ def test_index_file_is_reused_and_rebuilt_when_corrupt(library: Library, databas
 
 def test_other_process_changes_are_picked_up_by_refresh(library: Library, database_url: str, settings_for, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(DATABASE_URL=database_url, ACUERDO_DATA_DIR=Path(library.vector_file).parent / "other")
-    other = Library.open(settings, embedder=fake_embedder)
+    other = Library.open(settings, embedder=fake_embedder, secondary=AUX)
     other.add_document("nota.txt", DOC.encode(), title="Nota")
     assert library.refresh()
     assert any(h.document_title == "Nota" for h in library.ask("robo de combustible", k=3).hits)
@@ -185,5 +189,5 @@ def test_other_process_changes_are_picked_up_by_refresh(library: Library, databa
 def test_unreachable_database_is_one_clear_error(settings_for) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/test")
     with pytest.raises(StorageError) as info:
-        Library.open(settings, embedder=HashingEmbedder())
+        Library.open(settings, embedder=HashingEmbedder(), secondary=None)
     assert "base de datos" in str(info.value)

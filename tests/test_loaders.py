@@ -1,4 +1,4 @@
-"""Loaders on real small files written by the tests: titles, paragraphs, and the errors users see."""
+"""Loaders on small real files written by the tests: titles, paragraphs, user-facing errors."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def assert_user_message(error: pytest.ExceptionInfo[AcuerdoError], *fragments: s
     for fragment in fragments:
         assert fragment in message
     assert message.endswith(".")
-    for internal in ("Traceback", "Error", "Exception", "File \"", "b'"):
+    for internal in ("Traceback", "Error", "Exception", 'File "', "b'"):
         assert internal not in message
 
 
@@ -81,7 +81,7 @@ def spaced_paragraphs(pdf: FPDF) -> None:
     pdf.multi_cell(0, 6, "países fue firmado en la capital.")
 
 
-def make_docx(build: Callable[[docx.document.Document], None]) -> bytes:
+def make_docx(build: Callable[[docx.document.Document], object]) -> bytes:
     document = docx.Document()
     build(document)
     buffer = io.BytesIO()
@@ -165,6 +165,12 @@ def test_markdown_title_headings_and_verbatim_body() -> None:
     ]
 
 
+def test_markdown_code_blocks_keep_their_hash_lines() -> None:
+    source = "# Guía\n\n```bash\n# instalar\npip install x\n```\n\n## Uso\nTexto."
+    loaded = load_bytes("guía.md", source.encode())
+    assert loaded.text == "Guía\n\n```bash\n# instalar\npip install x\n```\n\nUso\n\nTexto."
+
+
 def test_markdown_without_h1_uses_the_file_stem() -> None:
     loaded = load_bytes("notas_de-campo.md", "## Sección\nTexto.".encode())
     assert loaded.title == "notas_de-campo"
@@ -210,6 +216,15 @@ def test_pdf_without_spacing_uses_short_lines_and_bullets() -> None:
         lines[4],
         lines[5],
     ]
+
+
+@pytest.mark.skipif(not FONT.exists(), reason="needs a TrueType font with ligature glyphs")
+def test_pdf_ligatures_become_letters() -> None:
+    def build(pdf: FPDF) -> None:
+        pdf.add_page()
+        pdf.text(20, 20, "La ﬁrma del acuerdo ﬂuye.")
+
+    assert load_bytes("liga.pdf", make_pdf(build)).text == "La firma del acuerdo fluye."
 
 
 def test_pdf_without_text_layer_is_reported_as_scanned() -> None:
@@ -376,6 +391,20 @@ def test_html_without_charset_falls_back_from_utf8() -> None:
     assert load_bytes("w.html", "<p>Canción</p>".encode("cp1252")).text == "Canción"
 
 
+def test_html_cells_with_paragraphs_and_deep_nesting() -> None:
+    table = b"<table><tr><td><p>uno</p><p>dos</p></td>\n<td>tres</td></tr></table>"
+    assert load_bytes("t.html", table).text == "uno\n\ndos\n\ntres"
+    # Tens of thousands of nested tags must not make the reader quadratic (or recurse).
+    deep = b"<div>" * 20000 + b"<p>hondo</p>" + b"</div>" * 20000
+    assert load_bytes("hondo.html", deep).text == "hondo"
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "ISO_8859-1", "us-ascii", "windows-1252"])
+def test_html_charset_aliases(charset: str) -> None:
+    data = f'<meta charset="{charset}"><p>'.encode() + "“Año” — 5 €</p>".encode("cp1252")
+    assert load_bytes("c.html", data).text == "“Año” — 5 €"
+
+
 def test_html_with_only_chrome_is_empty() -> None:
     with pytest.raises(EmptyDocumentError):
         load_bytes("menu.html", b"<nav>Inicio</nav><script>x()</script>")
@@ -444,7 +473,7 @@ def test_extension_dispatch_ignores_case_and_folders() -> None:
 
 def test_load_path_reads_checks_and_reports(tmp_path: Path) -> None:
     path = tmp_path / "minuta_final.txt"
-    path.write_bytes("Uno.\n\nDos.".encode())
+    path.write_bytes(b"Uno.\n\nDos.")
     assert load_path(path) == LoadedDocument(title="minuta final", text="Uno.\n\nDos.")
 
     with pytest.raises(DocumentError) as error:

@@ -1,0 +1,66 @@
+"""Pure formatting: escaping, highlighting and Telegram's limits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot import render
+from index import Answer, DocumentInfo, Hit, Stats, UnansweredQuestion
+from tests.fake_telegram import parse_html
+
+
+def _hit(text: str, title: str = "Doc <b>&", highlight: tuple[int, int] | None = None) -> Hit:
+    return Hit(1, 1, title, 3, 2, text, 0.5, 0.8, 1.0, highlight)
+
+
+def test_answer_escapes_everything_and_bolds_the_sentence() -> None:
+    text = "Primera <i>frase</i> & más. Segunda frase </blockquote>."
+    start = text.index("Segunda")
+    html_text = render.hit_html(_hit(text, highlight=(start, len(text))))
+    plain, entities = parse_html(html_text)  # raises on malformed HTML, as Telegram would
+    assert text in plain and "Doc <b>&" in plain and "párrafo 3" in plain
+    bold = next(e for e in entities if e["type"] == "bold")
+    assert plain[bold["offset"] : bold["offset"] + bold["length"]] == text[start:]
+
+
+def test_long_passage_is_cut_at_a_sentence_in_an_expandable_quote() -> None:
+    sentence = "Esta es una oración larga del documento sobre seguridad fronteriza y cooperación. "
+    text = (sentence * 80).strip()
+    html_text = render.hit_html(_hit(text, title="T" * 300, highlight=(0, len(sentence) - 1)))
+    assert len(html_text) <= render.TELEGRAM_LIMIT
+    assert html_text.startswith("<blockquote expandable>")
+    plain, _ = parse_html(html_text)
+    quoted = plain.split("\n")[0]
+    assert quoted.endswith("cooperación.…")
+
+
+def test_nothing_found_never_quotes() -> None:
+    answer = Answer("¿receta?", False, (_hit("Algo sin relación."),), 0.2)
+    assert "No encontré" in render.answer_html(answer)
+    assert "Algo sin relación" not in render.answer_html(answer)
+    assert "No encontré" in render.answer_text(answer)
+
+
+def test_plain_text_answer_marks_the_sentence_and_source() -> None:
+    text = "Uno. Dos."
+    answer = Answer("q", True, (_hit(text, title="Doc", highlight=(5, 9)),), 1.2)
+    assert render.answer_text(answer) == "Uno. «Dos.»\n— Doc — párrafo 3"
+
+
+def test_lists_fit_the_limit_and_escape_titles() -> None:
+    when = datetime(2025, 9, 3, tzinfo=timezone.utc)
+    docs = [DocumentInfo(i, f"<Título {i}>" + "x" * 200, "a.txt", 5, when, i * 10) for i in range(60)]
+    for html_text in (render.documents_html(docs, bot_username="bot"), render.admin_documents_html(docs)):
+        assert len(html_text) <= render.TELEGRAM_LIMIT
+        plain, _ = parse_html(html_text)
+        assert "<Título 0>" in plain and "03/09/2025" in plain
+    stats = Stats(2, 30, 10, 7, 3, 1, (UnansweredQuestion("<script>", 4),))
+    plain, _ = parse_html(render.stats_html(stats))
+    assert "70%" in plain and "4× <script>" in plain
+
+
+def test_snippet_centres_on_the_query_word() -> None:
+    sentence = "Además, destacaron que México y Estados Unidos colaboran para atender el movimiento y detener el tráfico de fentanilo y armas."
+    cut = render.snippet(sentence, "fentanilo", 60)
+    assert "fentanilo" in cut and len(cut) <= 60 and cut.startswith("…")
+    assert render.snippet("corto", "x", 60) == "corto"
