@@ -44,7 +44,9 @@ def main() -> None:
     peak_after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rss_after_import = _rss_now_kib()
 
-    settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data_dir, ACUERDO_SEEDS_DIR=seeds_dir)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, ACUERDO_DATA_DIR=data_dir, ACUERDO_SEEDS_DIR=seeds_dir
+    )
     library = Library.open(settings)
     t_open = time.perf_counter()
 

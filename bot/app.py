@@ -9,7 +9,6 @@ import logging
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -22,6 +21,7 @@ from telegram.ext import (
 from bot import admin, handlers, inline
 from bot.logfilter import install_token_redaction
 from bot.ratelimit import UserRateLimiter
+from bot.retrying import RetryingRateLimiter
 from bot.services import BotServices
 from bot.worker import EncoderWorker
 from index import Library, Settings, StorageError
@@ -45,7 +45,7 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(RetryingRateLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

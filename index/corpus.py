@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,9 @@ class Corpus:
     lexical: LexicalIndex
     records: dict[int, PassageRecord]
     secondary: VectorIndex | None = None
+    # Passage id → id of the passage just before it in the same document. Spanish drops the
+    # subject ("A las 13:30 horas se reunirá…"), so a paragraph is often read with its lead-in.
+    previous: Mapping[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -99,7 +102,18 @@ def load_corpus(
         lexical=lexical,
         records=records,
         secondary=_secondary_vectors(rows, secondary),
+        previous=previous_passages(records.values()),
     )
+
+
+def previous_passages(records: Iterable[PassageRecord]) -> dict[int, int]:
+    """Passage id → the id of the passage with the preceding ordinal in the same document."""
+    by_position = {(r.document_id, r.ordinal): r.id for r in records}
+    return {
+        pid: by_position[(document_id, ordinal - 1)]
+        for (document_id, ordinal), pid in by_position.items()
+        if (document_id, ordinal - 1) in by_position
+    }
 
 
 def _secondary_vectors(rows: Sequence[Any], secondary: Embedder | None) -> VectorIndex | None:

@@ -128,7 +128,11 @@ class LexicalIndex:
         terms = set(self._analyzer.terms(query))
         if not terms:
             return 0.0
+        return len(terms & self.passage_terms(passage_id)) / len(terms)
+
+    def passage_terms(self, passage_id: int) -> frozenset[str]:
+        """The analysed terms of one indexed passage (empty when it is not indexed)."""
         positions = np.flatnonzero(self._ids == passage_id)
         if len(positions) == 0:
-            return 0.0
-        return len(terms & self._terms[int(positions[0])]) / len(terms)
+            return frozenset()
+        return self._terms[int(positions[0])]

@@ -147,12 +147,20 @@ def test_real_acuerdo_bot_process_answers_by_polling(tmp_path: Path, seeded_temp
             fake.message("¿qué dijeron sobre el fentanilo?")
             reply = fake.wait_for("sendMessage", timeout=30)[0]
             assert "fentanilo" in parse_html(reply.get("text"))[0]
-            fake.fail_next("sendMessage", status=500, description="Internal Server Error")
+            fake.fail_next("sendMessage", status=500, description="Internal Server Error", times=2)
             fake.message("armas")
-            fake.wait_for("sendMessage", lambda c: c.status == 500, timeout=30)
+            failed = fake.wait_for("sendMessage", lambda c: c.status == 500, count=2, timeout=30)
+            delivered = fake.wait_for(
+                "sendMessage", lambda c: c.status == 200 and c.get("text") == failed[0].get("text"), timeout=30
+            )
+            assert delivered  # the 5xx answers were retried until Telegram took the message
+            fake.set_delay("sendMessage", 6.0)  # longer than PTB's write timeout: the call times out
             fake.message("soberania")
-            fake.wait_for("sendMessage", lambda c: c.status == 200, count=2, timeout=30)
-            assert process.poll() is None  # a 5xx from Telegram did not bring the bot down
+            fake.wait_for("sendMessage", lambda c: "soberan" in c.get("text", "").lower(), timeout=30)
+            fake.set_delay("sendMessage", 0)
+            fake.message("fentanilo")
+            fake.wait_for("sendMessage", lambda c: c.status == 200, count=3, timeout=60)
+            assert process.poll() is None  # neither 5xx nor time-outs brought the bot down
         finally:
             output = _stop(process)
     assert LONG_TOKEN not in output and LONG_TOKEN.split(":")[1] not in output

@@ -56,3 +56,37 @@ def test_corrupt_truncated_or_missing_files_load_as_none(tmp_path: Path) -> None
     assert VectorIndex.load(path) is None
     path.write_bytes(b"garbage" * 10)
     assert VectorIndex.load(path) is None
+
+
+def _clustered(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    """Unit vectors around 200 topic centres: structured like real embeddings, unlike noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(200, dim))
+    return normalise_rows(centres[rng.integers(0, 200, n)] + 0.6 * rng.normal(size=(n, dim)))
+
+
+def test_large_corpora_switch_to_ivf_with_high_recall_and_removal(tmp_path: Path) -> None:
+    vectors = _clustered(6000, 32)
+    ids = np.arange(10, 6010)
+    exact = VectorIndex.build(32, ids, vectors, approximate_from=10**9)
+    approx = VectorIndex.build(32, ids, vectors, approximate_from=5000)
+    assert approx.approximate and not exact.approximate
+    queries = _clustered(100, 32, seed=1)
+    recall = np.mean(
+        [len(set(approx.search(q, 10)[0]) & set(exact.search(q, 10)[0])) / 10 for q in queries]
+    )
+    assert recall >= 0.95
+    assert np.allclose(approx.vector(17), vectors[7])
+    assert approx.remove([17]) == 1 and 17 not in approx.search(vectors[7], 10)[0].tolist()
+    approx.save(tmp_path / "ivf.faiss", IndexMeta("m", 1, len(approx), 32))
+    loaded = VectorIndex.load(tmp_path / "ivf.faiss")
+    assert loaded is not None and loaded[0].approximate
+    assert loaded[0].search(vectors[100], 1)[0].tolist() == [110]
+
+
+def test_copy_is_independent() -> None:
+    vectors = _random(10, 8)
+    original = VectorIndex.build(8, range(10), vectors)
+    changed = original.copy()
+    changed.remove([3])
+    assert len(original) == 10 and len(changed) == 9
