@@ -15,10 +15,11 @@ import math
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from html import escape
 from pathlib import PurePath
+from typing import Any
 
 from telegram import CallbackQuery, Document, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -50,7 +51,7 @@ from index.loaders import safe_file_name
 
 log = logging.getLogger("acuerdo.bot.admin")
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 ADMIN_COMMANDS = ("documentos", "borrar", "reindex", "estadisticas")
 # Telegram throttles bots that edit a message faster than about once a second.
@@ -263,7 +264,7 @@ class PendingUpload:
     name: str
     data: bytes
     title: str
-    replace_id: int
+    replace_id: int | None
     created: float
 
 
@@ -327,7 +328,10 @@ def _remember(svc: BotServices, upload: PendingUpload) -> int:
     """Keep `upload` under a fresh token, forgetting stale or surplus ones (they hold bytes)."""
     pending = svc.pending_uploads
     for token, item in list(pending.items()):
-        if not isinstance(item, PendingUpload) or upload.created - item.created > PENDING_TTL_SECONDS:
+        if (
+            not isinstance(item, PendingUpload)
+            or upload.created - item.created > PENDING_TTL_SECONDS
+        ):
             del pending[token]
     while len(pending) >= MAX_PENDING_UPLOADS:
         del pending[next(iter(pending))]  # the oldest: dicts keep insertion order
@@ -385,9 +389,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     caption = " ".join((message.caption or "").split()) or None
     text = f"⏳ Descargando «{escape(name)}»…"
     status = StatusMessage(await message.reply_html(text), text)
-    await _reporting_errors(
-        status, _upload(status, context, message.document, name, caption)
-    )
+    await _reporting_errors(status, _upload(status, context, message.document, name, caption))
 
 
 async def _upload(
@@ -411,7 +413,7 @@ async def _upload(
         await status.show(_added_html(AddResult(same, created=False), None), final=True)
         return
     if not namesakes:
-        await _add(status, context, PendingUpload(name, data, prepared.title, 0, 0.0), None)
+        await _add(status, context, PendingUpload(name, data, prepared.title, None, 0.0), None)
         return
     replace = max(namesakes, key=lambda d: d.id)  # the newest namesake
     upload = PendingUpload(name, data, prepared.title, replace.id, time.monotonic())

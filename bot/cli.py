@@ -18,15 +18,25 @@ log = logging.getLogger("acuerdo")
 
 
 def _progress_bar(label: str) -> Callable[[int, int], None]:
-    """A progress callback drawing a bar on stderr (only when it is a terminal)."""
+    """A progress callback: a bar on a terminal, else a plain line every ~10% (for logs)."""
+    if not sys.stderr.isatty():
+        last = [-1]
+
+        def report(done: int, total: int) -> None:
+            step = done * 10 // total if total else 10
+            if step != last[0]:
+                last[0] = step
+                print(f"{label}: {done}/{total} pasajes", file=sys.stderr, flush=True)
+
+        return report
+
     from tqdm import tqdm
 
     bar: list[tqdm] = []
 
     def update(done: int, total: int) -> None:
         if not bar:
-            bar.append(tqdm(total=total, desc=label, unit="pasaje", file=sys.stderr, leave=False,
-                            disable=not sys.stderr.isatty()))
+            bar.append(tqdm(total=total, desc=label, unit="pasaje", file=sys.stderr, leave=False))
         bar[0].n = done
         bar[0].refresh()
         if done >= total:

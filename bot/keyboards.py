@@ -103,3 +103,16 @@ def confirm_keyboard(kind: str, *args: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def upload_choice_keyboard(token: int) -> InlineKeyboardMarkup:
+    """Reemplazar / Añadir como nuevo / Cancelar for an upload whose title already exists."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Reemplazar", callback_data=encode("up", token, 1)),
+                InlineKeyboardButton("Añadir como nuevo", callback_data=encode("up", token, 2)),
+            ],
+            [InlineKeyboardButton("Cancelar", callback_data=encode("up", token, 0))],
+        ]
+    )
