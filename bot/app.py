@@ -74,7 +74,11 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     admin.register(application)
     add(InlineQueryHandler(inline.inline_query))
     add(CallbackQueryHandler(handlers.callback))
-    add(MessageHandler(private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text))
+    add(
+        MessageHandler(
+            private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text
+        )
+    )
     add(MessageHandler(groups & new_message & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     add(MessageHandler(private & new_message & filters.COMMAND, handlers.unknown_command))
     add(MessageHandler(private & new_message & ~filters.TEXT, handlers.not_text))
@@ -103,7 +107,7 @@ async def _refresh_loop(application: Application, seconds: float) -> None:  # ty
         await asyncio.sleep(seconds)
         try:
             await asyncio.to_thread(library.refresh)
-        except Exception:  # noqa: BLE001 - keep serving the last good index
+        except Exception:
             log.warning("index refresh failed; serving the previous index", exc_info=True)
 
 
@@ -124,4 +128,4 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     return 0
 
 
-__all__ = ["build_application", "run_bot", "ChatType"]
+__all__ = ["ChatType", "build_application", "run_bot"]

@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from index.evaluation import evaluate, format_report
-from bot.render import admin_documents_html, answer_text
+from bot.render import answer_text
 from index import AcuerdoError, Library, Settings
+from index.evaluation import evaluate, format_report
 
 log = logging.getLogger("acuerdo")
 
@@ -92,8 +92,12 @@ def _answer_json(library: Library, question: str, k: int) -> dict[str, object]:
         "question": answer.question,
         "answered": answer.answered,
         "results": [
-            {"passage_id": h.passage_id, "document": h.document_title, "text": h.text,
-             "score": round(h.score, 6)}
+            {
+                "passage_id": h.passage_id,
+                "document": h.document_title,
+                "text": h.text,
+                "score": round(h.score, 6),
+            }
             for h in answer.hits
         ],
     }
@@ -168,7 +172,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     stats = _open(settings).stats(top=args.top)
     print(f"Documentos: {stats.documents} ({stats.passages} pasajes)")
-    print(f"Preguntas: {stats.questions}; respondidas: {stats.answered} ({stats.answered_share:.0%})")
+    print(
+        f"Preguntas: {stats.questions}; respondidas: {stats.answered} ({stats.answered_share:.0%})"
+    )
     print(f"Valoraciones: útiles {stats.helpful}, no útiles {stats.not_helpful}")
     if stats.top_unanswered:
         print("Preguntas sin respuesta más frecuentes:")
@@ -192,8 +198,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="acuerdo", description="Citas textuales de documentos públicos.")
-    parser.add_argument("--debug", action="store_true", help="muestra trazas completas de los errores")
+    parser = argparse.ArgumentParser(
+        prog="acuerdo", description="Citas textuales de documentos públicos."
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="muestra trazas completas de los errores"
+    )
     parser.set_defaults(handler=cmd_run)
     commands = parser.add_subparsers(dest="command")
 
@@ -203,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--title", help="título del documento (por defecto, el del archivo)")
     add.set_defaults(handler=cmd_index_add)
-    index_commands.add_parser("list", help="lista los documentos").set_defaults(handler=cmd_index_list)
+    index_commands.add_parser("list", help="lista los documentos").set_defaults(
+        handler=cmd_index_list
+    )
     remove = index_commands.add_parser("remove", help="elimina un documento")
     remove.add_argument("id", type=int)
     remove.set_defaults(handler=cmd_index_remove)
@@ -216,9 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="una línea JSON por pregunta")
     ask.set_defaults(handler=cmd_ask)
 
-    commands.add_parser("chat", help="preguntas y respuestas en la terminal").set_defaults(handler=cmd_chat)
+    commands.add_parser("chat", help="preguntas y respuestas en la terminal").set_defaults(
+        handler=cmd_chat
+    )
 
-    evaluation = commands.add_parser("eval", help="mide la recuperación sobre un conjunto de preguntas")
+    evaluation = commands.add_parser(
+        "eval", help="mide la recuperación sobre un conjunto de preguntas"
+    )
     evaluation.add_argument("qa", metavar="QA.jsonl")
     evaluation.add_argument("--keys", required=True, metavar="KEYS.json")
     evaluation.add_argument("--k", type=int, default=5)
@@ -230,14 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(handler=cmd_stats)
 
     bot = commands.add_parser("bot", help="ejecuta el bot de Telegram")
-    bot.add_argument("--webhook", action="store_true", help="servidor webhook en vez de long polling")
+    bot.add_argument(
+        "--webhook", action="store_true", help="servidor webhook en vez de long polling"
+    )
     bot.set_defaults(handler=cmd_bot)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:

@@ -45,8 +45,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     titles = ", ".join(f"«{d.title}»" for d in documents[:3]) or "ningún documento todavía"
     more = f" y {len(documents) - 3} más" if len(documents) > 3 else ""
     first_name = update.effective_user.first_name if update.effective_user else ""
+    greeting = f"¡Hola, {render.escape(first_name)}!" if first_name else "¡Hola!"
     text = (
-        f"¡Hola{', ' + render.escape(first_name) if first_name else ''}! Respondo preguntas citando "
+        f"{greeting} Respondo preguntas citando "
         f"textualmente los documentos que conozco: {render.escape(titles)}{more}.\n\n"
         "Escríbame su pregunta o pruebe con uno de estos ejemplos:"
     )
@@ -86,7 +87,10 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     question = " ".join(context.args or [])
     if not question.strip():
-        await message.reply_text("Escriba la pregunta después del comando, por ejemplo: /pregunta ¿qué dijeron sobre el fentanilo?")
+        await message.reply_text(
+            "Escriba la pregunta después del comando, por ejemplo: "
+            "/pregunta ¿qué dijeron sobre el fentanilo?"
+        )
         return
     await answer_question(message, context, question)
 
@@ -112,9 +116,15 @@ def _strip_mention(message: Message, username: str, bot_id: int) -> str | None:
     """The text without the bot's @mention, or None when the bot is not mentioned."""
     text = message.text or ""
     found = False
-    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
-        is_us = (entity.type == MessageEntity.MENTION and value.lower() == f"@{username.lower()}") or (
-            entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot_id
+    for entity, value in message.parse_entities(
+        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    ).items():
+        is_us = (
+            entity.type == MessageEntity.MENTION and value.lower() == f"@{username.lower()}"
+        ) or (
+            entity.type == MessageEntity.TEXT_MENTION
+            and entity.user is not None
+            and entity.user.id == bot_id
         )
         if is_us:
             found = True
@@ -122,20 +132,25 @@ def _strip_mention(message: Message, username: str, bot_id: int) -> str | None:
     return " ".join(text.split()) if found else None
 
 
-async def answer_question(message: Message, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer_question(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, question: str
+) -> None:
     """Rate-limit, validate, search on the encoder worker, reply with the quote and buttons."""
     svc = services(context)
     user_id = message.from_user.id if message.from_user else message.chat.id
     if not svc.limiter.allow(user_id):
         wait = max(1, round(svc.limiter.retry_in(user_id)))
         await message.reply_text(
-            f"Está enviando muchas preguntas seguidas. Espere unos {wait} segundos y vuelva a intentarlo, por favor."
+            f"Está enviando muchas preguntas seguidas. Espere unos {wait} segundos y vuelva "
+            "a intentarlo, por favor."
         )
         return
     if not _HAS_WORD.search(question):
         await message.reply_text(
             "No veo ninguna palabra en su mensaje. Escríbame una pregunta, por ejemplo: "
-            f"«{svc.examples[0]}»" if svc.examples else "Escríbame una pregunta, por favor."
+            f"«{svc.examples[0]}»"
+            if svc.examples
+            else "Escríbame una pregunta, por favor."
         )
         return
     await _typing(message, context)
@@ -164,7 +179,7 @@ async def _typing(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Cosmetic: a failure to show "typing…" must never cost the answer.
     try:
         await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.debug("send_chat_action failed", exc_info=True)
 
 
@@ -193,7 +208,9 @@ async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         stored = await asyncio.to_thread(
             svc.library.feedback, qid, user_id=user_id, helpful=bool(helpful), passage_id=passage_id
         )
-        await query.answer("¡Gracias por su valoración!" if stored else "Esa respuesta ya no está disponible.")
+        await query.answer(
+            "¡Gracias por su valoración!" if stored else "Esa respuesta ya no está disponible."
+        )
     elif data.kind == "ex" and len(data.args) == 1 and 0 <= data.args[0] < len(svc.examples):
         await query.answer()
         if isinstance(query.message, Message):
@@ -224,15 +241,21 @@ async def _edit_answer(message: object, answer: Answer, position: int) -> None:
             raise
 
 
-async def show_passage_link(message: Message, context: ContextTypes.DEFAULT_TYPE, raw_id: str) -> None:
+async def show_passage_link(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, raw_id: str
+) -> None:
     """`/start p<id>` from a passage link."""
     if not raw_id.isdigit():
-        await message.reply_text("Ese enlace no es válido. Consulte /fuentes para ver los documentos.")
+        await message.reply_text(
+            "Ese enlace no es válido. Consulte /fuentes para ver los documentos."
+        )
         return
     await show_passage(message, context, int(raw_id), edit=False)
 
 
-async def show_passage(message: Message, context: ContextTypes.DEFAULT_TYPE, passage_id: int, *, edit: bool) -> None:
+async def show_passage(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, passage_id: int, *, edit: bool
+) -> None:
     """One passage with previous/next paragraph buttons."""
     try:
         view = await asyncio.to_thread(services(context).library.passage, passage_id)
@@ -253,14 +276,17 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes… in a private chat: say what the bot can do."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(
-            "Solo puedo responder preguntas escritas. Escríbame su pregunta con palabras, por favor."
+            "Solo puedo responder preguntas escritas. "
+            "Escríbame su pregunta con palabras, por favor."
         )
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command we do not have, in a private chat."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text("No conozco ese comando. Escriba /ayuda para ver lo que puedo hacer.")
+        await update.effective_message.reply_text(
+            "No conozco ese comando. Escriba /ayuda para ver lo que puedo hacer."
+        )
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -278,5 +304,5 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
             await update.callback_query.answer(text[:200], show_alert=True)
         elif update.effective_message is not None and update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, text)
-    except Exception:  # noqa: BLE001 - the apology itself failed (e.g. Telegram is down)
+    except Exception:
         log.warning("could not send the apology", exc_info=True)

@@ -36,7 +36,9 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             [],
             cache_time=CACHE_SECONDS,
             is_personal=False,
-            button=InlineQueryResultsButton("Escriba qué busca, p. ej. «fentanilo»", start_parameter="ayuda"),
+            button=InlineQueryResultsButton(
+                "Escriba qué busca, p. ej. «fentanilo»", start_parameter="ayuda"
+            ),
         )
         return
     if not svc.limiter.allow(query.from_user.id):
@@ -44,7 +46,9 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             [],
             cache_time=5,
             is_personal=True,
-            button=InlineQueryResultsButton("Demasiadas búsquedas: espere un momento", start_parameter="ayuda"),
+            button=InlineQueryResultsButton(
+                "Demasiadas búsquedas: espere un momento", start_parameter="ayuda"
+            ),
         )
         return
     try:
@@ -59,7 +63,9 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             [],
             cache_time=CACHE_SECONDS,
             is_personal=False,
-            button=InlineQueryResultsButton("Sin resultados: pruebe otras palabras", start_parameter="ayuda"),
+            button=InlineQueryResultsButton(
+                "Sin resultados: pruebe otras palabras", start_parameter="ayuda"
+            ),
         )
         return
     results = [

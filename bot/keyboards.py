@@ -52,9 +52,13 @@ def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyb
     rows: list[list[InlineKeyboardButton]] = []
     navigation = []
     if position > 0:
-        navigation.append(InlineKeyboardButton("◀ Anterior", callback_data=encode("n", qid, position - 1)))
+        navigation.append(
+            InlineKeyboardButton("◀ Anterior", callback_data=encode("n", qid, position - 1))
+        )
     if position + 1 < len(answer.hits):
-        navigation.append(InlineKeyboardButton("Otro pasaje ▶", callback_data=encode("n", qid, position + 1)))
+        navigation.append(
+            InlineKeyboardButton("Otro pasaje ▶", callback_data=encode("n", qid, position + 1))
+        )
     if navigation:
         rows.append(navigation)
     rows.append(
@@ -79,7 +83,10 @@ def examples_keyboard(examples: Sequence[str]) -> InlineKeyboardMarkup | None:
     if not examples:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text[:60], callback_data=encode("ex", i))] for i, text in enumerate(examples)]
+        [
+            [InlineKeyboardButton(text[:60], callback_data=encode("ex", i))]
+            for i, text in enumerate(examples)
+        ]
     )
 
 
@@ -87,9 +94,13 @@ def passage_keyboard(view: PassageView) -> InlineKeyboardMarkup | None:
     """Previous / next paragraph of the same document."""
     row = []
     if view.previous_id is not None:
-        row.append(InlineKeyboardButton("◀ Párrafo anterior", callback_data=encode("p", view.previous_id)))
+        row.append(
+            InlineKeyboardButton("◀ Párrafo anterior", callback_data=encode("p", view.previous_id))
+        )
     if view.next_id is not None:
-        row.append(InlineKeyboardButton("Párrafo siguiente ▶", callback_data=encode("p", view.next_id)))
+        row.append(
+            InlineKeyboardButton("Párrafo siguiente ▶", callback_data=encode("p", view.next_id))
+        )
     return InlineKeyboardMarkup([row]) if row else None
 
 

@@ -28,7 +28,9 @@ class UserRateLimiter:
             return False
         events.append(now)
         if len(self._events) > 10_000:  # forget idle users so memory stays bounded
-            self._events = {uid: ev for uid, ev in self._events.items() if ev and now - ev[-1] < self._window}
+            self._events = {
+                uid: ev for uid, ev in self._events.items() if ev and now - ev[-1] < self._window
+            }
         return True
 
     def retry_in(self, user_id: int) -> float:

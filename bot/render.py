@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
-import re
 from html import escape
 
 from index import Answer, DocumentInfo, Hit, Stats
@@ -49,7 +49,9 @@ def snippet(text: str, query: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     folded = fold(text)
-    words = sorted((w for w in re.findall(r"\w+", fold(query)) if len(w) > 3), key=len, reverse=True)
+    words = sorted(
+        (w for w in re.findall(r"\w+", fold(query)) if len(w) > 3), key=len, reverse=True
+    )
     hits = [folded.find(w) for w in words if folded.find(w) >= 0]
     if not hits:
         return text[: limit - 1].rstrip() + "…"
@@ -147,8 +149,7 @@ def stats_html(stats: Stats) -> str:
     lines = [
         "<b>Estadísticas</b>",
         f"Documentos: {stats.documents} ({stats.passages} pasajes)",
-        f"Preguntas: {stats.questions}, respondidas: {stats.answered} "
-        f"({stats.answered_share:.0%})",
+        f"Preguntas: {stats.questions}, respondidas: {stats.answered} ({stats.answered_share:.0%})",
         f"Valoraciones: 👍 {stats.helpful} · 👎 {stats.not_helpful}",
     ]
     if stats.top_unanswered:

@@ -37,7 +37,9 @@ class EncoderWorker:
         self._pending += 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
+            return await loop.run_in_executor(
+                self._executor, functools.partial(func, *args, **kwargs)
+            )
         finally:
             self._pending -= 1
 

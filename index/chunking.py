@@ -11,8 +11,10 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 # A sentence ends at . ! ? or … (optionally followed by closing quotes/brackets) before whitespace.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _ABBREVIATIONS = frozenset(
-    "sr sra srta dr dra lic ing arq gral mtro mtra no núm art etc ee uu ud uds pág págs vol cap "
-    "av ej aprox dir depto mr mrs ms st vs jr".split()
+    """
+sr sra srta dr dra lic ing arq gral mtro mtra no núm art etc ee uu ud uds pág págs vol cap
+av ej aprox dir depto mr mrs ms st vs jr
+""".split()
 )
 
 
@@ -46,9 +48,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        if match.group().startswith(".") and len(match.group()) == 1:
-            if _is_abbreviation(text, match.start()):
-                continue
+        if match.group() == "." and _is_abbreviation(text, match.start()):
+            continue
         end = match.end()
         rest = text[end:].lstrip()
         if rest and not (rest[0].isupper() or rest[0] in "¿¡\"'“«(-—–0123456789"):

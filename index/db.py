@@ -39,7 +39,11 @@ def make_engine(url: str) -> Engine:
         # psycopg (3) is the driver we ship; a bare postgresql:// URL would look for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(
-        parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"connect_timeout": 5}
+        parsed,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": 5},
     )
 
 

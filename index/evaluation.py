@@ -47,7 +47,11 @@ class EvalReport:
 
     def recall_at(self, k: int) -> float:
         scoped = self.in_scope
-        return sum(1 for r in scoped if r.rank is not None and r.rank <= k) / len(scoped) if scoped else 0.0
+        return (
+            sum(1 for r in scoped if r.rank is not None and r.rank <= k) / len(scoped)
+            if scoped
+            else 0.0
+        )
 
     @property
     def mrr(self) -> float:
@@ -56,18 +60,28 @@ class EvalReport:
 
     @property
     def abstention_accuracy(self) -> float:
-        return sum(r.decision_correct for r in self.results) / len(self.results) if self.results else 0.0
+        return (
+            sum(r.decision_correct for r in self.results) / len(self.results)
+            if self.results
+            else 0.0
+        )
 
 
 def load_questions(qa_path: Path, keys_path: Path) -> list[tuple[str, list[str]]]:
     """(question, relevant substrings) pairs; an empty list marks an out-of-scope question."""
     try:
         keys = json.loads(keys_path.read_text(encoding="utf-8"))
-        items = [json.loads(line) for line in qa_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        items = [
+            json.loads(line)
+            for line in qa_path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
     except (OSError, ValueError) as exc:
         raise AcuerdoError(f"No puedo leer el conjunto de evaluación: {exc}") from exc
     try:
-        return [(item["question"], [_collapse(keys[key]) for key in item["relevant"]]) for item in items]
+        return [
+            (item["question"], [_collapse(keys[key]) for key in item["relevant"]]) for item in items
+        ]
     except KeyError as exc:
         raise AcuerdoError(f"Falta la clave {exc} en el conjunto de evaluación.") from exc
 

@@ -29,12 +29,12 @@ def fold(text: str) -> str:
 # ("¿qué dijeron…?", "¿qué hará…?") match every passage equally badly, so they are dropped too.
 _QUESTION_WORDS = """
 que cual cuales quien quienes cuando donde como cuanto cuanta cuantos cuantas por porque
-dijeron dijo dice dicen decir diran sobre hay habra va van ser hacer hace hacen hara haran hizo
-hicieron hecho pasar pasa pasan pasara pasaran paso llamar llama llaman poder puede pueden podra
-podran pudo saber sabe
-the a an of to in on and or is are was were what who whom which when where why how do does did
-will would can could about with for from this that these those it they them their his her my
-your be been being get got many much there any some
+dijeron dijo dice dicen decir diran sobre hay habra va van ser hacer hace hacen hara haran
+hizo hicieron hecho pasar pasa pasan pasara pasaran paso llamar llama llaman poder puede
+pueden podra podran pudo saber sabe the a an of to in on and or is are was were what who
+whom which when where why how do does did will would can could about with for from this that
+these those it they them their his her my your be been being get got many much there any
+some
 """.split()
 
 # Documents mix in English captions and users ask in English; both lists are dropped.
@@ -63,7 +63,7 @@ def time_words(text: str) -> list[str]:
 
 
 class SpanishAnalyzer:
-    """Text → stemmed content terms; folding happens before stemming so typos without accents match."""
+    """Text → stemmed content terms; folded before stemming so words typed without accents match."""
 
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("spanish")
@@ -112,9 +112,7 @@ class LexicalIndex:
             return np.zeros(len(self._ids), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
 
-    def search(
-        self, query: str, k: int
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    def search(self, query: str, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Best `k` (ids, scores) with a positive score, best first."""
         scores = self.scores(self._analyzer.terms(query))
         positive = np.flatnonzero(scores > 0)

@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from index import storage
 from index.config import Settings
 from index.corpus import Corpus, load_corpus, read_state
 from index.db import SessionFactory, open_database
@@ -24,7 +25,6 @@ from index.ingest import Progress, embed_passages, prepare_document
 from index.loaders import SUPPORTED_EXTENSIONS, check_size
 from index.models import Document, Passage, QueryLog
 from index.retrieval import Retriever
-from index import storage
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Library:
         settings: Settings,
         *,
         embedder: Embedder | None = None,
-        secondary: Embedder | None | Literal["auto"] = "auto",
+        secondary: Embedder | Literal["auto"] | None = "auto",
         notice: Notice | None = None,
     ) -> Library:
         """Connect, load the model, index the seeds on first run and load the search index."""
@@ -113,7 +113,9 @@ class Library:
             stored_model, seeded = state.model_id, state.seeded
         if stored_model != self._embedder.model_id:
             if notice:
-                notice(f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo.")
+                notice(
+                    f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo."
+                )
             self.rebuild()
         self._backfill_secondary(notice)
         if not seeded:
@@ -121,7 +123,7 @@ class Library:
         self.refresh(notice=notice)
 
     def _backfill_secondary(self, notice: Notice | None) -> None:
-        """Give every passage a vector of the current second encoder (after enabling or upgrading it)."""
+        """Give every passage a vector of the current second encoder (once enabled or upgraded)."""
         if self._secondary is None:
             return
         aux_id = self._secondary.model_id
@@ -173,7 +175,11 @@ class Library:
                 version = state.version if state else 0
                 model = state.model_id if state else ""
                 current = self._corpus
-                if not force and current and (current.version, current.model_id) == (version, model):
+                if (
+                    not force
+                    and current
+                    and (current.version, current.model_id) == (version, model)
+                ):
                     return False
                 corpus = load_corpus(
                     session,
@@ -226,7 +232,7 @@ class Library:
             return None
 
     def replay(self, query_id: int) -> Answer:
-        """A logged answer again (for "Otro pasaje" after a restart); removed passages are skipped."""
+        """A logged answer again ("Otro pasaje" after a restart); removed passages are skipped."""
         with self._db() as session:
             entry = session.get(QueryLog, query_id)
             if entry is None:
@@ -234,9 +240,7 @@ class Library:
             question, answered, confidence = entry.question, entry.answered, entry.confidence
             ids = [int(x) for x in entry.passage_ids.split(",") if x]
         corpus = self.corpus()
-        hits = tuple(
-            self._hit(corpus, pid, question) for pid in ids if pid in corpus.records
-        )
+        hits = tuple(self._hit(corpus, pid, question) for pid in ids if pid in corpus.records)
         return Answer(question, answered, hits, confidence or 0.0, query_id=query_id)
 
     def _hit(self, corpus: Corpus, passage_id: int, question: str | None = None) -> Hit:
@@ -282,7 +286,9 @@ class Library:
     def documents_titled(self, title: str) -> list[DocumentInfo]:
         """Documents with this title (case-insensitive), to ask before adding a namesake."""
         with self._db() as session:
-            return [storage.document_info(session, d) for d in storage.find_by_title(session, title)]
+            return [
+                storage.document_info(session, d) for d in storage.find_by_title(session, title)
+            ]
 
     def stats(self, *, top: int = 5) -> Stats:
         with self._db() as session:
@@ -391,7 +397,9 @@ class Library:
         self.refresh()
         return AddResult(info, created=True, reused_embeddings=len(known))
 
-    def add_path(self, path: Path, *, title: str | None = None, progress: Progress | None = None) -> AddResult:
+    def add_path(
+        self, path: Path, *, title: str | None = None, progress: Progress | None = None
+    ) -> AddResult:
         """`add_document` for a file on disk."""
         try:
             size = path.stat().st_size
@@ -469,7 +477,11 @@ class _GuardedSession:
 
     def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
         self._session.close()
-        if exc is not None and isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
+        if (
+            exc is not None
+            and isinstance(exc, SQLAlchemyError)
+            and not isinstance(exc, IntegrityError)
+        ):
             raise StorageError(
                 "La base de datos no está disponible en este momento; inténtelo más tarde."
             ) from exc
@@ -488,5 +500,3 @@ def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
         for p in sorted(seeds_dir.iterdir())
         if p.suffix.lower() in SUPPORTED_EXTENSIONS and p.is_file()
     ]
-
-

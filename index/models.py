@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> datetime:
     """Timezone-aware now, so SQLite and PostgreSQL store the same instant."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -102,7 +102,9 @@ class Feedback(Base):
     __table_args__ = (UniqueConstraint("query_id", "user_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    query_id: Mapped[int] = mapped_column(ForeignKey("query_log.id", ondelete="CASCADE"), index=True)
+    query_id: Mapped[int] = mapped_column(
+        ForeignKey("query_log.id", ondelete="CASCADE"), index=True
+    )
     user_hash: Mapped[str] = mapped_column(String(64))
     helpful: Mapped[bool] = mapped_column(Boolean)
     passage_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

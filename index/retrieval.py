@@ -89,7 +89,8 @@ class Retriever:
             lists.append(aux)
         lexical_ids, lexical_scores = corpus.lexical.search(question, self._candidates)
         lexical_list = lexical_ids.tolist()
-        lexical = _Ranked(lexical_list, dict(zip(lexical_list, lexical_scores.tolist(), strict=True)))
+        lexical_scores_by_id = dict(zip(lexical_list, lexical_scores.tolist(), strict=True))
+        lexical = _Ranked(lexical_list, lexical_scores_by_id)
         lists.append(lexical)
 
         fused: dict[int, float] = {}
@@ -106,7 +107,13 @@ class Retriever:
         ranked_ids = ordered[:k]
         hits = tuple(
             self._hit(
-                corpus, pid, question, fused[pid], cosine[pid], lexical.scores.get(pid, 0.0), aux_query
+                corpus,
+                pid,
+                question,
+                fused[pid],
+                cosine[pid],
+                lexical.scores.get(pid, 0.0),
+                aux_query,
             )
             for pid in ranked_ids
         )
@@ -120,14 +127,15 @@ class Retriever:
     ) -> tuple[list[int], float | None]:
         """Put first a near-top passage completing the question only with its previous paragraph.
 
-        Spanish drops subjects: "¿Qué hará Rubio por la tarde?" is answered by "A las 13:30 horas
-        se reunirá…", whose subject is named only in the paragraph before, while the paragraph
-        naming Rubio wins every vote. Both votes of the dense models and BM25 are per paragraph,
-        so the move needs the whole question: every content term in the passage plus its lead-in,
-        at least one in the passage itself, and the current top passage (with its own lead-in)
-        lacking some. A separate fourth voter over the same evidence could not outvote three
-        lists agreeing on the other paragraph. Returns the new order and, when a passage was
-        moved, its coverage (1.0), which is also the evidence to answer with it.
+        Spanish drops subjects: "¿qué hará la ministra por la tarde?" is answered by "A las 16:00
+        se reunirá…", whose subject is named only in the paragraph before, while the dense models
+        prefer whichever paragraph names the minister. Every voter scores a paragraph alone, and a
+        fourth voter over paragraph + lead-in could not outvote two lists agreeing on the other, so
+        this is a rule with a strict condition instead: every content term of the question in the
+        passage plus its lead-in, at least one in the passage itself, and the current top passage
+        (with its own lead-in) lacking some. Partial coverage was tried and moved wrong passages.
+        Returns the new order and, when a passage was moved, its coverage (1.0), which is also
+        the evidence to answer with it.
         """
         terms = set(corpus.lexical.analyzer.terms(question))
         if not terms or len(ordered) < 2:

@@ -13,7 +13,6 @@ from index.chunking import Chunk
 from index.hits import DocumentInfo, UnansweredQuestion
 from index.models import Document, Feedback, IndexState, Passage, QueryLog
 
-
 EVAL_CHANNEL = "eval"
 """Questions asked by `acuerdo eval`: logged like any other, left out of usage figures."""
 
@@ -48,14 +47,18 @@ def lock_state(session: Session) -> IndexState:
 
 def bump_version(session: Session) -> int:
     """Mark the passage set as changed; replicas rebuild when they see a new version."""
-    session.execute(update(IndexState).where(IndexState.id == 1).values(version=IndexState.version + 1))
+    session.execute(
+        update(IndexState).where(IndexState.id == 1).values(version=IndexState.version + 1)
+    )
     return int(session.execute(select(IndexState.version).where(IndexState.id == 1)).scalar_one())
 
 
 def document_info(session: Session, document: Document) -> DocumentInfo:
     """A document with its passage count and first passage id."""
     count, first = session.execute(
-        select(func.count(Passage.id), func.min(Passage.id)).where(Passage.document_id == document.id)
+        select(func.count(Passage.id), func.min(Passage.id)).where(
+            Passage.document_id == document.id
+        )
     ).one()
     return DocumentInfo(
         id=document.id,
@@ -89,7 +92,9 @@ def find_by_title(session: Session, title: str) -> list[Document]:
     """Documents whose title matches, ignoring case and surrounding spaces."""
     wanted = title.strip().lower()
     return list(
-        session.execute(select(Document).where(func.lower(func.trim(Document.title)) == wanted)).scalars()
+        session.execute(
+            select(Document).where(func.lower(func.trim(Document.title)) == wanted)
+        ).scalars()
     )
 
 
@@ -105,7 +110,9 @@ def stored_embeddings(session: Session, hashes: Sequence[str], model_id: str) ->
     return {row.sha256: row.embedding for row in rows}
 
 
-def stored_secondary(session: Session, hashes: Sequence[str], model_id: str | None) -> dict[str, bytes]:
+def stored_secondary(
+    session: Session, hashes: Sequence[str], model_id: str | None
+) -> dict[str, bytes]:
     """Second-encoder vectors already computed for identical passage texts."""
     if not hashes or model_id is None:
         return {}
@@ -131,6 +138,9 @@ def insert_document(
 ) -> Document:
     """Add a document and its passages; the caller's transaction makes it all or nothing."""
     document = Document(title=title, source_name=source_name, sha256=sha256)
+    aux_vectors: Sequence[bytes | None] = (
+        secondary if secondary is not None else [None] * len(chunks)
+    )
     document.passages = [
         Passage(
             ordinal=chunk.ordinal,
@@ -142,9 +152,7 @@ def insert_document(
             aux_embedding=aux,
             aux_model_id=secondary_model_id if aux is not None else None,
         )
-        for chunk, vector, aux in zip(
-            chunks, embeddings, secondary or [None] * len(chunks), strict=True
-        )
+        for chunk, vector, aux in zip(chunks, embeddings, aux_vectors, strict=True)
     ]
     session.add(document)
     session.flush()

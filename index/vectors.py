@@ -54,14 +54,17 @@ class VectorIndex:
 
     @classmethod
     def build(
-        cls, dim: int, ids: npt.ArrayLike, vectors: Matrix, *, approximate_from: int = APPROXIMATE_FROM
+        cls,
+        dim: int,
+        ids: npt.ArrayLike,
+        vectors: Matrix,
+        *,
+        approximate_from: int = APPROXIMATE_FROM,
     ) -> VectorIndex:
         """A new index holding `vectors` under `ids`: exact, or IVF for large corpora."""
         matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
-        if len(matrix) < approximate_from:
-            built = cls(dim)
-        else:
-            built = cls(dim, _trained_ivf(dim, matrix))
+        approximate = len(matrix) >= approximate_from
+        built = cls(dim, _trained_ivf(dim, matrix)) if approximate else cls(dim)
         built.add(ids, matrix)
         return built
 
@@ -90,9 +93,11 @@ class VectorIndex:
         id_array = np.ascontiguousarray(np.asarray(ids, dtype=np.int64))
         if len(id_array) == 0:
             return 0
-        return int(self._index.remove_ids(id_array))
+        return int(self._index.remove_ids(id_array))  # type: ignore[arg-type]  # numpy accepted
 
-    def search(self, query: Matrix, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    def search(
+        self, query: Matrix, k: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Best `k` (ids, cosines) for one query vector, best first; fewer if the index is small."""
         k = min(k, len(self))
         if k <= 0:
@@ -155,9 +160,9 @@ def _trained_ivf(dim: int, matrix: Matrix) -> faiss.Index:
     sample_size = min(len(matrix), nlist * 64)
     sample = matrix[rng.choice(len(matrix), sample_size, replace=False)]
     index.train(sample)
-    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
     index.nprobe = IVF_NPROBE
     # The quantizer must outlive this function; IndexIVF does not own it unless told to.
     index.own_fields = True
-    quantizer.this.disown()
+    quantizer.this.disown()  # type: ignore[attr-defined]
     return index

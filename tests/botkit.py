@@ -28,26 +28,39 @@ class RunningBot:
     library: Library
     settings: Settings
 
-    async def say(self, text: str, *, user_id: int = DEFAULT_USER_ID, **kwargs: Any) -> dict[str, Any]:
+    async def say(
+        self, text: str, *, user_id: int = DEFAULT_USER_ID, **kwargs: Any
+    ) -> dict[str, Any]:
         """Push a message; returns the update."""
         return self.fake.message(text, user_id=user_id, **kwargs)
 
     async def reply_to(
-        self, text: str, *, user_id: int = DEFAULT_USER_ID, method: str = "sendMessage", timeout: float = 20.0, **kwargs: Any
+        self,
+        text: str,
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        method: str = "sendMessage",
+        timeout: float = 20.0,
+        **kwargs: Any,
     ) -> Call:
         """Push a message and wait for the bot's next `method` call to that chat."""
         chat_id = kwargs.get("chat_id", user_id)
         before = len(self.sent(chat_id, method))
         self.fake.message(text, user_id=user_id, **kwargs)
         calls = await self.fake.await_call(
-            method, lambda c: str(c.get("chat_id")) == str(chat_id), timeout=timeout, count=before + 1
+            method,
+            lambda c: str(c.get("chat_id")) == str(chat_id),
+            timeout=timeout,
+            count=before + 1,
         )
         return calls[before]
 
     def sent(self, chat_id: int, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.fake.calls(method) if str(c.get("chat_id")) == str(chat_id)]
 
-    async def press(self, data: str, *, user_id: int = DEFAULT_USER_ID, message: dict[str, Any] | None = None) -> Call:
+    async def press(
+        self, data: str, *, user_id: int = DEFAULT_USER_ID, message: dict[str, Any] | None = None
+    ) -> Call:
         """Press an inline button; returns the bot's answerCallbackQuery call."""
         update = self.fake.callback_query(data, user_id=user_id, message=message)
         query_id = update["callback_query"]["id"]
@@ -81,14 +94,26 @@ async def running_bot(
     settings: Settings, embedder: Embedder, fake: FakeTelegram, *, secondary: Embedder | None = None
 ) -> AsyncIterator[RunningBot]:
     """Open the library, build the application as production does, and poll the fake server."""
-    library = await asyncio.to_thread(Library.open, settings, embedder=embedder, secondary=secondary)
+    library = await asyncio.to_thread(
+        Library.open, settings, embedder=embedder, secondary=secondary
+    )
     app = build_application(settings, library)
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
     await app.start()
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "edited_message", "channel_post", "callback_query", "inline_query"])
+    await app.updater.start_polling(
+        poll_interval=0.0,
+        timeout=1,
+        allowed_updates=[
+            "message",
+            "edited_message",
+            "channel_post",
+            "callback_query",
+            "inline_query",
+        ],
+    )
     try:
         yield RunningBot(fake, app, library, settings)
     finally:

@@ -75,7 +75,7 @@ def postgres_available() -> bool:
             connection.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -145,7 +145,9 @@ def fake_secondary() -> HashingEmbedder:
 
 
 @pytest.fixture
-def library(database_url: str, settings_for, fake_embedder: HashingEmbedder, fake_secondary: HashingEmbedder) -> Library:  # type: ignore[no-untyped-def]
+def library(
+    database_url: str, settings_for, fake_embedder: HashingEmbedder, fake_secondary: HashingEmbedder
+) -> Library:  # type: ignore[no-untyped-def]
     """A library on the parametrised database with fake encoders and the seed document."""
     return Library.open(
         settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=fake_secondary
@@ -161,7 +163,9 @@ def use() -> UniversalSentenceEncoder:
 
 
 @pytest.fixture(scope="session")
-def seeded_e5_library(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder) -> Library:
+def seeded_e5_library(
+    tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder
+) -> Library:
     """The product as shipped: real e5, SQLite, the seed communiqué (shared, read-only use)."""
     data = tmp_path_factory.mktemp("e5data")
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
@@ -169,7 +173,9 @@ def seeded_e5_library(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbed
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder) -> Path:
+def seeded_template(
+    tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder
+) -> Path:
     """A data dir with the seed indexed by the real e5 model, copied by each bot test."""
     data = tmp_path_factory.mktemp("template") / "data"
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
@@ -186,7 +192,13 @@ def fake_telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, seeded_template: Path, e5: E5SmallEmbedder, use: UniversalSentenceEncoder, fake_telegram: FakeTelegram):  # type: ignore[no-untyped-def]
+async def bot(
+    tmp_path: Path,
+    seeded_template: Path,
+    e5: E5SmallEmbedder,
+    use: UniversalSentenceEncoder,
+    fake_telegram: FakeTelegram,
+):  # type: ignore[no-untyped-def]
     """The real application polling the fake server, on a copy of the seeded database."""
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)

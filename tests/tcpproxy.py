@@ -9,7 +9,7 @@ import threading
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new ones."""
+    """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection, refuses new ones."""
 
     def __init__(self, target_port: int, *, target_host: str = "127.0.0.1") -> None:
         self._target = (target_host, target_port)
@@ -40,7 +40,9 @@ class TcpProxy:
 
     async def _start(self) -> None:
         if self._server is None:
-            self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+            self._server = await asyncio.start_server(
+                self._handle, "127.0.0.1", self.port, reuse_address=True
+            )
 
     async def _stop(self) -> None:
         if self._server is not None:
@@ -58,7 +60,9 @@ class TcpProxy:
             writer.transport.abort()
             return
         self._writers.update({writer, upstream_writer})
-        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+        )
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

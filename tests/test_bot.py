@@ -34,7 +34,11 @@ async def test_commands_are_registered_and_start_offers_examples(bot: RunningBot
     examples = buttons(reply)
     assert len(examples) == 3 and all(b["callback_data"].startswith("ex:") for b in examples)
     await bot.press(examples[0]["callback_data"])
-    answer = (await bot.fake.await_call("sendMessage", lambda c: "<blockquote" in c.get("text", ""), timeout=20))[0]
+    answer = (
+        await bot.fake.await_call(
+            "sendMessage", lambda c: "<blockquote" in c.get("text", ""), timeout=20
+        )
+    )[0]
     assert "fentanilo" in plain(answer)
 
 
@@ -52,7 +56,9 @@ async def test_sources_list_titles_dates_and_passage_links(bot: RunningBot) -> N
     assert "https://t.me/acuerdo_test_bot?start=p" in text
 
 
-async def test_question_is_answered_with_the_verbatim_passage_bold_sentence_and_source(bot: RunningBot) -> None:
+async def test_question_is_answered_with_the_verbatim_passage_bold_sentence_and_source(
+    bot: RunningBot,
+) -> None:
     reply = await bot.reply_to("¿qué dijeron sobre el fentanilo?")
     assert reply.get("parse_mode") == "HTML"
     text, entities = parse_html(reply.get("text"))
@@ -64,7 +70,9 @@ async def test_question_is_answered_with_the_verbatim_passage_bold_sentence_and_
     assert "Otro pasaje ▶" in labels and "👍" in labels and "👎" in labels
     share = [b for b in buttons(reply) if b["text"] == "Compartir"]
     assert share and share[0]["switch_inline_query"] == "¿qué dijeron sobre el fentanilo?"
-    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(reply) if "callback_data" in b)
+    assert all(
+        len(b["callback_data"].encode()) <= 64 for b in buttons(reply) if "callback_data" in b
+    )
 
 
 async def test_other_passage_edits_the_message_and_feedback_is_stored(bot: RunningBot) -> None:
@@ -97,7 +105,9 @@ async def test_english_question_gets_the_spanish_passage(bot: RunningBot) -> Non
     assert "Palacio Nacional" in plain(reply) or "reunión cordial" in plain(reply)
 
 
-async def test_groups_answer_commands_mentions_and_replies_but_ignore_chatter(bot: RunningBot) -> None:
+async def test_groups_answer_commands_mentions_and_replies_but_ignore_chatter(
+    bot: RunningBot,
+) -> None:
     group = {"chat_type": "supergroup", "chat_id": -100123}
     bot.fake.message("hola a todos, ¿qué tal el fentanilo?", **group)
     await asyncio.sleep(1.0)
@@ -110,7 +120,9 @@ async def test_groups_answer_commands_mentions_and_replies_but_ignore_chatter(bo
     reply = await bot.reply_to(text, entities=mention, **group)
     assert "conferencia de prensa" in plain(reply)
     bot_message = bot.fake.last_message(-100123)
-    reply = await bot.reply_to("¿y sobre el robo de combustible?", reply_to=bot_message["message_id"], **group)
+    reply = await bot.reply_to(
+        "¿y sobre el robo de combustible?", reply_to=bot_message["message_id"], **group
+    )
     assert "combustible" in plain(reply)
     usage = await bot.reply_to("/pregunta", **group)
     assert "Escriba la pregunta" in usage.get("text")
@@ -165,7 +177,9 @@ async def test_a_429_from_telegram_is_retried(bot: RunningBot) -> None:
     assert retried[0].timestamp - first.timestamp >= 0.9  # waited for retry_after
 
 
-async def test_an_internal_error_gets_an_apology_not_silence(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_internal_error_gets_an_apology_not_silence(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.webhook import SECRET_HEADER, make_web_app
+from bot.webhook import make_web_app
 from index.embedding import E5SmallEmbedder, UniversalSentenceEncoder
 from tests.botkit import copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
@@ -34,10 +34,16 @@ def free_port() -> int:
 
 
 async def test_flood_gets_a_friendly_message_and_other_users_still_answered(
-    tmp_path: Path, seeded_template: Path, e5: E5SmallEmbedder, use: UniversalSentenceEncoder, fake_telegram: FakeTelegram
+    tmp_path: Path,
+    seeded_template: Path,
+    e5: E5SmallEmbedder,
+    use: UniversalSentenceEncoder,
+    fake_telegram: FakeTelegram,
 ) -> None:
     copy_template(seeded_template, tmp_path / "data")
-    settings = make_settings(tmp_path / "data", SEEDS, fake_telegram, ACUERDO_QUESTIONS_PER_MINUTE=3)
+    settings = make_settings(
+        tmp_path / "data", SEEDS, fake_telegram, ACUERDO_QUESTIONS_PER_MINUTE=3
+    )
     async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
         for _ in range(4):
             bot.fake.message("fentanilo")
@@ -52,7 +58,11 @@ async def test_flood_gets_a_friendly_message_and_other_users_still_answered(
 
 
 async def test_buttons_keep_working_after_a_restart(
-    tmp_path: Path, seeded_template: Path, e5: E5SmallEmbedder, use: UniversalSentenceEncoder, fake_telegram: FakeTelegram
+    tmp_path: Path,
+    seeded_template: Path,
+    e5: E5SmallEmbedder,
+    use: UniversalSentenceEncoder,
+    fake_telegram: FakeTelegram,
 ) -> None:
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
@@ -60,7 +70,12 @@ async def test_buttons_keep_working_after_a_restart(
         first = await bot.reply_to("fentanilo")
     markup = first.get("reply_markup")
     markup = json.loads(markup) if isinstance(markup, str) else markup
-    next_data = next(b["callback_data"] for row in markup["inline_keyboard"] for b in row if b["text"] == "Otro pasaje ▶")
+    next_data = next(
+        b["callback_data"]
+        for row in markup["inline_keyboard"]
+        for b in row
+        if b["text"] == "Otro pasaje ▶"
+    )
     async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
         await bot.press(next_data)
         edit = (await bot.fake.await_call("editMessageText", timeout=20))[0]
@@ -68,7 +83,11 @@ async def test_buttons_keep_working_after_a_restart(
 
 
 async def test_webhook_checks_the_secret_and_reports_health(
-    tmp_path: Path, seeded_template: Path, e5: E5SmallEmbedder, use: UniversalSentenceEncoder, fake_telegram: FakeTelegram
+    tmp_path: Path,
+    seeded_template: Path,
+    e5: E5SmallEmbedder,
+    use: UniversalSentenceEncoder,
+    fake_telegram: FakeTelegram,
 ) -> None:
     copy_template(seeded_template, tmp_path / "data")
     port = free_port()
@@ -91,7 +110,9 @@ async def test_webhook_checks_the_secret_and_reports_health(
             assert await asyncio.to_thread(bot.fake.post_webhook, url, update, "wrong") == 403
             await asyncio.sleep(0.5)
             assert bot.sent(DEFAULT_USER_ID) == []
-            assert await asyncio.to_thread(bot.fake.post_webhook, url, update, "s3cret-token") == 200
+            assert (
+                await asyncio.to_thread(bot.fake.post_webhook, url, update, "s3cret-token") == 200
+            )
             reply = (await bot.fake.await_call("sendMessage", timeout=20))[0]
             assert "fentanilo" in parse_html(reply.get("text"))[0]
             health = await asyncio.to_thread(_get_json, f"http://127.0.0.1:{port}/healthz")
@@ -106,11 +127,17 @@ def _get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
-def _bot_process(tmp_path: Path, seeded_template: Path, fake: FakeTelegram, *args: str, **env: str) -> subprocess.Popen[str]:
+def _bot_process(
+    tmp_path: Path, seeded_template: Path, fake: FakeTelegram, *args: str, **env: str
+) -> subprocess.Popen[str]:
     data = tmp_path / "data"
     if not data.exists():
         shutil.copytree(seeded_template, data)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ACUERDO_", "TELEGRAM_", "DATABASE_URL"))}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACUERDO_", "TELEGRAM_", "DATABASE_URL"))
+    }
     environment.update(
         {
             "ACUERDO_DATA_DIR": str(data),
@@ -122,7 +149,12 @@ def _bot_process(tmp_path: Path, seeded_template: Path, fake: FakeTelegram, *arg
     )
     acuerdo = Path(sys.executable).parent / "acuerdo"
     return subprocess.Popen(
-        [str(acuerdo), "bot", *args], cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [str(acuerdo), "bot", *args],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -136,7 +168,9 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return output
 
 
-def test_real_acuerdo_bot_process_answers_by_polling(tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_acuerdo_bot_process_answers_by_polling(
+    tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.fake_telegram import no_proxy_env
 
     no_proxy_env(monkeypatch)
@@ -151,12 +185,18 @@ def test_real_acuerdo_bot_process_answers_by_polling(tmp_path: Path, seeded_temp
             fake.message("armas")
             failed = fake.wait_for("sendMessage", lambda c: c.status == 500, count=2, timeout=30)
             delivered = fake.wait_for(
-                "sendMessage", lambda c: c.status == 200 and c.get("text") == failed[0].get("text"), timeout=30
+                "sendMessage",
+                lambda c: c.status == 200 and c.get("text") == failed[0].get("text"),
+                timeout=30,
             )
             assert delivered  # the 5xx answers were retried until Telegram took the message
-            fake.set_delay("sendMessage", 6.0)  # longer than PTB's write timeout: the call times out
+            fake.set_delay(
+                "sendMessage", 6.0
+            )  # longer than PTB's write timeout: the call times out
             fake.message("soberania")
-            fake.wait_for("sendMessage", lambda c: "soberan" in c.get("text", "").lower(), timeout=30)
+            fake.wait_for(
+                "sendMessage", lambda c: "soberan" in c.get("text", "").lower(), timeout=30
+            )
             fake.set_delay("sendMessage", 0)
             fake.message("fentanilo")
             fake.wait_for("sendMessage", lambda c: c.status == 200, count=3, timeout=60)
@@ -166,7 +206,9 @@ def test_real_acuerdo_bot_process_answers_by_polling(tmp_path: Path, seeded_temp
     assert LONG_TOKEN not in output and LONG_TOKEN.split(":")[1] not in output
 
 
-def test_real_acuerdo_bot_process_in_webhook_mode(tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_acuerdo_bot_process_in_webhook_mode(
+    tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.fake_telegram import no_proxy_env
 
     no_proxy_env(monkeypatch)

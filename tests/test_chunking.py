@@ -18,7 +18,9 @@ def test_blank_lines_with_spaces_and_crlf_separate_paragraphs() -> None:
 
 
 def test_long_paragraph_is_cut_at_sentence_boundaries() -> None:
-    sentences = [f"Esta es la oración número {i}, que habla del acuerdo de seguridad." for i in range(40)]
+    sentences = [
+        f"Esta es la oración número {i}, que habla del acuerdo de seguridad." for i in range(40)
+    ]
     paragraph = " ".join(sentences)
     chunks = chunk_text("Intro.\n\n" + paragraph)
     long_parts = [c for c in chunks if c.paragraph == 2]

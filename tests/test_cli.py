@@ -16,17 +16,31 @@ pytestmark = pytest.mark.slow
 
 
 def _acuerdo() -> str:
-    found = shutil.which("acuerdo", path=str(Path(os.sys.executable).parent)) or shutil.which("acuerdo")
+    found = shutil.which("acuerdo", path=str(Path(os.sys.executable).parent)) or shutil.which(
+        "acuerdo"
+    )
     assert found, "the console script `acuerdo` is not installed"
     return found
 
 
-def run(tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ACUERDO_", "DATABASE_URL", "TELEGRAM_"))}
+def run(
+    tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACUERDO_", "DATABASE_URL", "TELEGRAM_"))
+    }
     environment.update({"ACUERDO_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"})
     environment.update(env or {})
     return subprocess.run(
-        [_acuerdo(), *args], input=stdin, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=300
+        [_acuerdo(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=300,
     )
 
 
@@ -56,7 +70,10 @@ def test_ask_json_from_stdin_keeps_order_and_lists_results_when_abstaining(tmp_p
 
 def test_index_add_list_remove_and_rebuild(tmp_path: Path) -> None:
     doc = tmp_path / "agua.txt"
-    doc.write_text("México entregará agua del río Bravo cada cinco años.\n\nHabrá inspecciones.", encoding="utf-8")
+    doc.write_text(
+        "México entregará agua del río Bravo cada cinco años.\n\nHabrá inspecciones.",
+        encoding="utf-8",
+    )
     added = run(tmp_path, "index", "add", str(doc), "--title", "Tratado de aguas")
     assert added.returncode == 0, added.stderr
     assert "Tratado de aguas" in added.stdout and "2 pasajes" in added.stdout
@@ -76,12 +93,18 @@ def test_index_add_list_remove_and_rebuild(tmp_path: Path) -> None:
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     missing = run(tmp_path, "index", "add", str(tmp_path / "nope.txt"))
-    assert missing.returncode == 1 and "nope.txt" in missing.stderr and "Traceback" not in missing.stderr
+    assert (
+        missing.returncode == 1
+        and "nope.txt" in missing.stderr
+        and "Traceback" not in missing.stderr
+    )
     binary = tmp_path / "raro.txt"
     binary.write_bytes(b"\x00\x01\x02\xff" * 100)
     bad = run(tmp_path, "index", "add", str(binary))
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
-    no_db = run(tmp_path, "index", "list", env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/test"})
+    no_db = run(
+        tmp_path, "index", "list", env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/test"}
+    )
     assert no_db.returncode == 1
     assert "base de datos" in no_db.stderr and "Traceback" not in no_db.stderr
     assert len(no_db.stderr.strip().splitlines()) == 1
@@ -96,9 +119,17 @@ def test_chat_answers_and_shows_the_next_passage(tmp_path: Path) -> None:
     assert "fentanilo" in result.stdout
 
 
-@pytest.mark.skipif(not (SHARED / "eval" / "dev_qa.jsonl").exists(), reason="shared eval set not present")
+@pytest.mark.skipif(
+    not (SHARED / "eval" / "dev_qa.jsonl").exists(), reason="shared eval set not present"
+)
 def test_eval_reports_the_four_figures(tmp_path: Path) -> None:
-    result = run(tmp_path, "eval", str(SHARED / "eval" / "dev_qa.jsonl"), "--keys", str(SHARED / "eval" / "dev_keys.json"))
+    result = run(
+        tmp_path,
+        "eval",
+        str(SHARED / "eval" / "dev_qa.jsonl"),
+        "--keys",
+        str(SHARED / "eval" / "dev_keys.json"),
+    )
     assert result.returncode == 0, result.stderr
     for label in ("Recall@1", "Recall@3", "MRR", "Abstention accuracy"):
         assert label in result.stdout

@@ -21,7 +21,11 @@ def test_e5_vectors_are_normalised_and_rank_the_right_passage(e5: E5SmallEmbedde
     assert isinstance(e5, Embedder)
     assert e5.dim == 384 and "e5-small" in e5.model_id
     passages = e5.embed_passages(
-        ["El tráfico de fentanilo y de armas.", "La receta lleva maíz y frijoles.", "Reunión en Palacio Nacional."]
+        [
+            "El tráfico de fentanilo y de armas.",
+            "La receta lleva maíz y frijoles.",
+            "Reunión en Palacio Nacional.",
+        ]
     )
     query = e5.embed_queries(["¿qué dijeron del fentanilo?"])
     assert passages.dtype == np.float32 and passages.shape == (3, 384)
@@ -38,7 +42,9 @@ def test_sentence_transformers_model_from_package_path() -> None:
     embedder = load_embedder(f"st:{path}", query_prompt="", passage_prompt="")
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert embedder.dim == 384 and embedder.model_id == f"st:{path}"
-    vectors = embedder.embed_passages(["The cat sits on the mat.", "Stock markets fell sharply today."])
+    vectors = embedder.embed_passages(
+        ["The cat sits on the mat.", "Stock markets fell sharply today."]
+    )
     query = embedder.embed_queries(["Where is the cat?"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert int(np.argmax(vectors @ query[0])) == 0

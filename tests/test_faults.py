@@ -43,7 +43,9 @@ async def test_database_going_away_while_serving_then_coming_back(
     use: UniversalSentenceEncoder,
     fake_telegram: FakeTelegram,
 ) -> None:
-    settings = make_settings(tmp_path / "data", SEEDS, fake_telegram, DATABASE_URL=_through(proxy, postgres_url))
+    settings = make_settings(
+        tmp_path / "data", SEEDS, fake_telegram, DATABASE_URL=_through(proxy, postgres_url)
+    )
     async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
         assert "fentanilo" in parse_html((await bot.reply_to("fentanilo")).get("text"))[0]
         proxy.cut()
@@ -59,13 +61,17 @@ async def test_database_going_away_while_serving_then_coming_back(
             reply = await bot.reply_to("/fuentes")
             if "Comunicado conjunto" in reply.get("text"):
                 break
-            assert time.monotonic() < deadline, "the bot did not recover after the database returned"
+            assert time.monotonic() < deadline, (
+                "the bot did not recover after the database returned"
+            )
         answered = await bot.reply_to("armas")
         assert "<blockquote" in answered.get("text")
         assert "Otro pasaje ▶" in json.dumps(answered.get("reply_markup"), ensure_ascii=False)
 
 
-def test_unreachable_database_at_start_is_one_clear_error(tmp_path: Path, proxy: TcpProxy, postgres_url: str, settings_for) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_database_at_start_is_one_clear_error(
+    tmp_path: Path, proxy: TcpProxy, postgres_url: str, settings_for
+) -> None:  # type: ignore[no-untyped-def]
     proxy.cut()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACUERDO_", "TELEGRAM_"))}
     env.update(
@@ -94,19 +100,30 @@ def test_storage_errors_name_no_password(settings_for) -> None:  # type: ignore[
 
 
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ACUERDO_", "TELEGRAM_", "DATABASE_URL"))}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACUERDO_", "TELEGRAM_", "DATABASE_URL"))
+    }
     environment.update(ACUERDO_DATA_DIR=str(tmp_path / "data"), **env)
     acuerdo = str(Path(sys.executable).parent / "acuerdo")
-    return subprocess.Popen([acuerdo, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    return subprocess.Popen(
+        [acuerdo, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_indexer_killed_mid_embedding_leaves_no_partial_document(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+def test_indexer_killed_mid_embedding_leaves_no_partial_document(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     env = {} if backend == "sqlite" else {"DATABASE_URL": request.getfixturevalue("postgres_url")}
     assert _cli(tmp_path, "index", "list", **env).wait(timeout=120) == 0  # initialise + seed
     big = tmp_path / "largo.txt"
     big.write_text(
-        "\n\n".join(f"Párrafo {i}: el comité revisará la cooperación número {i} con detalle." for i in range(120)),
+        "\n\n".join(
+            f"Párrafo {i}: el comité revisará la cooperación número {i} con detalle."
+            for i in range(120)
+        ),
         encoding="utf-8",
     )
     indexer = _cli(tmp_path, "index", "add", str(big), **env)

@@ -23,7 +23,9 @@ def _buttons(call: Call) -> list[dict]:
 async def _inline(bot: RunningBot, query: str, user_id: int = 1001) -> Call:
     update = bot.fake.inline_query(query, user_id=user_id)
     query_id = update["inline_query"]["id"]
-    calls = await bot.fake.await_call("answerInlineQuery", lambda c: c.get("inline_query_id") == query_id, timeout=20)
+    calls = await bot.fake.await_call(
+        "answerInlineQuery", lambda c: c.get("inline_query_id") == query_id, timeout=20
+    )
     return calls[0]
 
 
@@ -48,7 +50,9 @@ async def test_inline_query_offers_quotes_formatted_like_answers(bot: RunningBot
 
 
 @pytest.mark.parametrize("query", ["", "Dame una receta de tacos"])
-async def test_empty_or_out_of_scope_inline_query_offers_only_a_hint(bot: RunningBot, query: str) -> None:
+async def test_empty_or_out_of_scope_inline_query_offers_only_a_hint(
+    bot: RunningBot, query: str
+) -> None:
     call = await _inline(bot, query)
     assert call.ok
     results = call.get("results")

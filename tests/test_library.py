@@ -20,7 +20,10 @@ from index.models import Document, Passage, QueryLog
 from tests.conftest import HashingEmbedder
 
 AUX = HashingEmbedder(dim=24, model_id="test/hashing-aux-24")
-DOC = "Primer párrafo sobre el robo de combustible.\n\nSegundo párrafo: la reunión fue cordial.\n\nTercero."
+DOC = (
+    "Primer párrafo sobre el robo de combustible.\n\n"
+    "Segundo párrafo: la reunión fue cordial.\n\nTercero."
+)
 
 
 def _count(library: Library, model: type) -> int:
@@ -36,9 +39,13 @@ def test_seed_is_indexed_once_with_its_title(library: Library) -> None:
     assert documents[0].first_passage_id is not None
 
 
-def test_removed_seed_does_not_come_back(library: Library, database_url: str, settings_for, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_removed_seed_does_not_come_back(
+    library: Library, database_url: str, settings_for, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
     library.remove_document(library.documents()[0].id)
-    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX)
+    reopened = Library.open(
+        settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX
+    )
     assert reopened.documents() == []
 
 
@@ -51,13 +58,21 @@ def test_add_is_transactional_idempotent_and_searchable(library: Library) -> Non
     answer = library.ask("robo de combustible", k=3)
     assert any(h.document_title == "Nota" for h in answer.hits)
     with library._sessions() as session:
-        texts = session.execute(
-            select(Passage.text).where(Passage.document_id == result.document.id).order_by(Passage.ordinal)
-        ).scalars().all()
+        texts = (
+            session.execute(
+                select(Passage.text)
+                .where(Passage.document_id == result.document.id)
+                .order_by(Passage.ordinal)
+            )
+            .scalars()
+            .all()
+        )
     assert texts == [p for p in DOC.split("\n\n")]
 
 
-def test_identical_passages_are_not_embedded_twice(library: Library, fake_embedder: HashingEmbedder) -> None:
+def test_identical_passages_are_not_embedded_twice(
+    library: Library, fake_embedder: HashingEmbedder
+) -> None:
     library.add_document("a.txt", DOC.encode())
     before = fake_embedder.embedded
     result = library.add_document("b.txt", (DOC + "\n\nUn párrafo nuevo.").encode())
@@ -97,14 +112,21 @@ def test_remove_deletes_passages_and_search_forgets_them(library: Library) -> No
     library.remove_document(added.id)
     assert all(h.document_id != added.id for h in library.ask("robo de combustible", k=20).hits)
     with library._sessions() as session:
-        assert session.execute(select(func.count()).where(Passage.document_id == added.id)).scalar_one() == 0
+        assert (
+            session.execute(
+                select(func.count()).where(Passage.document_id == added.id)
+            ).scalar_one()
+            == 0
+        )
     with pytest.raises(NotFoundError):
         library.remove_document(added.id)
 
 
 def test_replace_swaps_documents_in_one_step(library: Library) -> None:
     old = library.add_document("nota.txt", DOC.encode(), title="Nota").document
-    new = library.add_document("nota.txt", (DOC + "\n\nAñadido.").encode(), title="Nota", replace_id=old.id)
+    new = library.add_document(
+        "nota.txt", (DOC + "\n\nAñadido.").encode(), title="Nota", replace_id=old.id
+    )
     titles = [(d.id, d.title) for d in library.documents()]
     assert (new.document.id, "Nota") in titles and (old.id, "Nota") not in titles
     assert [d.id for d in library.documents_titled("  nota ")] == [new.document.id]
@@ -151,14 +173,20 @@ def test_passage_view_has_neighbours(library: Library) -> None:
 
 
 def test_model_change_reembeds_everything(database_url: str, settings_for) -> None:  # type: ignore[no-untyped-def]
-    first = Library.open(settings_for(DATABASE_URL=database_url), embedder=HashingEmbedder(32, "m/a"), secondary=AUX)
+    first = Library.open(
+        settings_for(DATABASE_URL=database_url), embedder=HashingEmbedder(32, "m/a"), secondary=AUX
+    )
     other = HashingEmbedder(48, "m/b")
     other_aux = HashingEmbedder(16, "aux/b")
-    second = Library.open(settings_for(DATABASE_URL=database_url), embedder=other, secondary=other_aux)
+    second = Library.open(
+        settings_for(DATABASE_URL=database_url), embedder=other, secondary=other_aux
+    )
     with second._sessions() as session:
         models = set(session.execute(select(Passage.model_id, Passage.aux_model_id)).all())
         sizes = {len(b) for b in session.execute(select(Passage.embedding)).scalars()}
-        aux_sizes = {len(b or b"") for b in session.execute(select(Passage.aux_embedding)).scalars()}
+        aux_sizes = {
+            len(b or b"") for b in session.execute(select(Passage.aux_embedding)).scalars()
+        }
     assert models == {("m/b", "aux/b")} and sizes == {48 * 4} and aux_sizes == {16 * 4}
     assert second.corpus().secondary is not None
     assert other.embedded >= 13
@@ -166,19 +194,27 @@ def test_model_change_reembeds_everything(database_url: str, settings_for) -> No
     del first
 
 
-def test_index_file_is_reused_and_rebuilt_when_corrupt(library: Library, database_url: str, settings_for, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_index_file_is_reused_and_rebuilt_when_corrupt(
+    library: Library, database_url: str, settings_for, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
     path = library.vector_file
     assert path.exists()
     path.write_bytes(b"corrupt")
     embedded = fake_embedder.embedded
-    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX)
+    reopened = Library.open(
+        settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX
+    )
     assert fake_embedder.embedded == embedded  # rebuilt from stored vectors, no re-embedding
     assert len(reopened.ask("fentanilo").hits) > 0
     assert path.read_bytes() != b"corrupt"
 
 
-def test_other_process_changes_are_picked_up_by_refresh(library: Library, database_url: str, settings_for, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    settings = settings_for(DATABASE_URL=database_url, ACUERDO_DATA_DIR=Path(library.vector_file).parent / "other")
+def test_other_process_changes_are_picked_up_by_refresh(
+    library: Library, database_url: str, settings_for, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(
+        DATABASE_URL=database_url, ACUERDO_DATA_DIR=Path(library.vector_file).parent / "other"
+    )
     other = Library.open(settings, embedder=fake_embedder, secondary=AUX)
     other.add_document("nota.txt", DOC.encode(), title="Nota")
     assert library.refresh()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot import render
 from index import Answer, DocumentInfo, Hit, Stats, UnansweredQuestion
@@ -48,9 +48,14 @@ def test_plain_text_answer_marks_the_sentence_and_source() -> None:
 
 
 def test_lists_fit_the_limit_and_escape_titles() -> None:
-    when = datetime(2025, 9, 3, tzinfo=timezone.utc)
-    docs = [DocumentInfo(i, f"<Título {i}>" + "x" * 200, "a.txt", 5, when, i * 10) for i in range(60)]
-    for html_text in (render.documents_html(docs, bot_username="bot"), render.admin_documents_html(docs)):
+    when = datetime(2025, 9, 3, tzinfo=UTC)
+    docs = [
+        DocumentInfo(i, f"<Título {i}>" + "x" * 200, "a.txt", 5, when, i * 10) for i in range(60)
+    ]
+    for html_text in (
+        render.documents_html(docs, bot_username="bot"),
+        render.admin_documents_html(docs),
+    ):
         assert len(html_text) <= render.TELEGRAM_LIMIT
         plain, _ = parse_html(html_text)
         assert "<Título 0>" in plain and "03/09/2025" in plain
@@ -60,7 +65,10 @@ def test_lists_fit_the_limit_and_escape_titles() -> None:
 
 
 def test_snippet_centres_on_the_query_word() -> None:
-    sentence = "Además, destacaron que México y Estados Unidos colaboran para atender el movimiento y detener el tráfico de fentanilo y armas."
+    sentence = (
+        "Además, destacaron que México y Estados Unidos colaboran para atender el movimiento "
+        "y detener el tráfico de fentanilo y armas."
+    )
     cut = render.snippet(sentence, "fentanilo", 60)
     assert "fentanilo" in cut and len(cut) <= 60 and cut.startswith("…")
     assert render.snippet("corto", "x", 60) == "corto"
