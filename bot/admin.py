@@ -42,9 +42,7 @@ from index import (
     DocumentError,
     DocumentInfo,
     DocumentTooLargeError,
-    Library,
     UnsupportedFormatError,
-    storage,
 )
 from index.ingest import prepare_document
 from index.loaders import safe_file_name
@@ -313,17 +311,6 @@ async def _download(document: Document, limit: int) -> bytes:
     return data
 
 
-def _identical(library: Library, sha256: str) -> DocumentInfo | None:
-    """The stored document with exactly this content, so a re-send asks nothing.
-
-    Library has no public lookup by content hash (add_document only reports it after we would
-    have asked about a namesake), so this reads through its session guard, read-only.
-    """
-    with library._db() as session:
-        found = storage.find_by_hash(session, sha256)
-        return None if found is None else storage.document_info(session, found)
-
-
 def _remember(svc: BotServices, upload: PendingUpload) -> int:
     """Keep `upload` under a fresh token, forgetting stale or surplus ones (they hold bytes)."""
     pending = svc.pending_uploads
@@ -343,8 +330,12 @@ def _remember(svc: BotServices, upload: PendingUpload) -> int:
     return token
 
 
+def _passages(count: int) -> str:
+    return "1 pasaje" if count == 1 else f"{count} pasajes"
+
+
 def _info_html(info: DocumentInfo) -> str:
-    return f"«{escape(info.title)}» (id <code>{info.id}</code>, {info.passages} pasajes)"
+    return f"«{escape(info.title)}» (id <code>{info.id}</code>, {_passages(info.passages)})"
 
 
 def _added_html(result: AddResult, replaced_id: int | None) -> str:
@@ -363,13 +354,13 @@ def _added_html(result: AddResult, replaced_id: int | None) -> str:
     return "\n".join(lines)
 
 
-def _clash_html(title: str, namesakes: list[DocumentInfo], replace: DocumentInfo) -> str:
+def _clash_html(namesakes: list[DocumentInfo], replace: DocumentInfo) -> str:
     if len(namesakes) == 1:
-        found = f"Ya tengo un documento con el título «{escape(title)}»: {_info_html(replace)}."
+        found = f"Ya tengo un documento con ese título: {_info_html(replace)}."
     else:
         found = (
-            f"Ya tengo {len(namesakes)} documentos con el título «{escape(title)}»; "
-            f"«Reemplazar» sustituye el más reciente, {_info_html(replace)}."
+            f"Ya tengo {len(namesakes)} documentos con ese título; «Reemplazar» sustituye "
+            f"el más reciente, {_info_html(replace)}."
         )
     return f"{found}\n¿Lo reemplazo con el archivo nuevo o lo añado como otro documento?"
 
@@ -405,7 +396,7 @@ async def _upload(
         data = await _download(document, svc.max_upload_bytes)
         progress.set(f"⏳ Leyendo «{escape(name)}»…")
         prepared = await asyncio.to_thread(prepare_document, name, data, title=caption)
-        same = await asyncio.to_thread(_identical, svc.library, prepared.sha256)
+        same = await asyncio.to_thread(svc.library.document_with_content, prepared.sha256)
         namesakes = (
             [] if same else await asyncio.to_thread(svc.library.documents_titled, prepared.title)
         )
@@ -419,7 +410,7 @@ async def _upload(
     upload = PendingUpload(name, data, prepared.title, replace.id, time.monotonic())
     token = _remember(svc, upload)
     await status.show(
-        _clash_html(prepared.title, namesakes, replace),
+        _clash_html(namesakes, replace),
         markup=keyboards.upload_choice_keyboard(token),
         final=True,
     )

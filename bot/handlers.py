@@ -31,6 +31,13 @@ HELP_TEXT = (
     "/fuentes — documentos que conozco\n/ayuda — esta ayuda"
 )
 
+ADMIN_HELP = (
+    "\n\n<b>Administración</b> (solo en este chat privado)\n"
+    "Envíeme un archivo .txt, .md, .pdf, .docx o .html para indexarlo (el pie de foto es el "
+    "título).\n/documentos — documentos indexados\n/borrar &lt;id&gt; — retirar un documento\n"
+    "/reindex — recalcular todos los vectores\n/estadisticas — uso y preguntas sin respuesta"
+)
+
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet, say what the bot knows and offer example questions; `/start p<id>` opens a passage."""
@@ -59,7 +66,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if update.effective_message is None:
         return
     username = render.escape(context.bot.username or "bot")
-    await update.effective_message.reply_html(HELP_TEXT.format(username=username))
+    text = HELP_TEXT.format(username=username)
+    user = update.effective_user
+    if user is not None and services(context).is_admin(user.id):
+        text += ADMIN_HELP
+    await update.effective_message.reply_html(text)
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

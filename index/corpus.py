@@ -65,27 +65,9 @@ def load_corpus(
     model_id = state.model_id if state else ""
     version = state.version if state else 0
     rows = session.execute(
-        select(
-            Passage.id,
-            Passage.document_id,
-            Document.title,
-            Passage.ordinal,
-            Passage.paragraph,
-            Passage.text,
-            Passage.embedding,
-            Passage.aux_embedding,
-            Passage.aux_model_id,
-        )
-        .join(Document, Document.id == Passage.document_id)
-        .where(Passage.model_id == model_id)
-        .order_by(Passage.id)
+        _passage_query().where(Passage.model_id == model_id).order_by(Passage.id)
     ).all()
-    records = {
-        row.id: PassageRecord(
-            row.id, row.document_id, row.title, row.ordinal, row.paragraph, row.text
-        )
-        for row in rows
-    }
+    records = {row.id: _record(row) for row in rows}
     ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
     vectors = _saved_vectors(
         vector_file, model_id=model_id, version=version, count=len(rows), dim=dim
@@ -108,6 +90,88 @@ def load_corpus(
         secondary=_secondary_vectors(rows, secondary),
         previous=previous_passages(records.values()),
     )
+
+
+def update_corpus(
+    session: Session,
+    current: Corpus,
+    *,
+    secondary: Embedder | None = None,
+    vector_file: Path | None = None,
+) -> Corpus | None:
+    """`current` with the database's later changes applied, or None when a full load is due.
+
+    Only added passages are read; the indexes are copied and changed, never the ones serving.
+    """
+    state = read_state(session)  # the version first: a change landing meanwhile is seen next time
+    if state is None or state.model_id != current.model_id:
+        return None
+    present = set(
+        session.execute(select(Passage.id).where(Passage.model_id == state.model_id)).scalars()
+    )
+    removed = [pid for pid in current.records if pid not in present]
+    added = sorted(present.difference(current.records))
+    if len(added) + len(removed) > max(1000, len(current) // 4):
+        return None  # a reload is cheaper than many small changes
+    rows = _passage_rows(session, added)
+    if len(rows) != len(added):
+        return None  # removed again while we read: start from a consistent snapshot instead
+    if secondary is not None and (
+        current.secondary is None or any(row.aux_model_id != secondary.model_id for row in rows)
+    ):
+        return None
+    dim = current.vectors.dim
+    vectors = current.vectors.copy()
+    vectors.remove(removed)
+    vectors.add(added, _stack([row.embedding for row in rows], dim=dim))
+    aux = None
+    if secondary is not None and current.secondary is not None:
+        aux = current.secondary.copy()
+        aux.remove(removed)
+        aux.add(added, _stack([row.aux_embedding for row in rows], dim=secondary.dim))
+    gone = set(removed)
+    records = {pid: record for pid, record in current.records.items() if pid not in gone}
+    records.update((row.id, _record(row)) for row in rows)
+    if vector_file is not None:
+        vectors.save(vector_file, IndexMeta(state.model_id, state.version, len(vectors), dim))
+    return Corpus(
+        model_id=state.model_id,
+        version=state.version,
+        vectors=vectors,
+        lexical=current.lexical.updated(
+            removed=removed, added_ids=added, added_texts=[row.text for row in rows]
+        ),
+        records=records,
+        secondary=aux,
+        previous=previous_passages(records.values()),
+    )
+
+
+def _passage_rows(session: Session, ids: Sequence[int]) -> list[Any]:
+    rows: list[Any] = []
+    for start in range(0, len(ids), 500):  # keep IN lists short for every backend
+        rows += session.execute(
+            _passage_query().where(Passage.id.in_(ids[start : start + 500]))
+        ).all()
+    return sorted(rows, key=lambda row: row.id)
+
+
+def _passage_query():  # type: ignore[no-untyped-def]
+    return select(
+        Passage.id,
+        Passage.document_id,
+        Document.title,
+        Passage.ordinal,
+        Passage.paragraph,
+        Passage.text,
+        Passage.embedding,
+        Passage.aux_embedding,
+        Passage.aux_model_id,
+    ).join(Document, Document.id == Passage.document_id)
+
+
+def _record(row: Any) -> PassageRecord:
+    return PassageRecord(row.id, row.document_id, row.title, row.ordinal, row.paragraph, row.text)
 
 
 def previous_passages(records: Iterable[PassageRecord]) -> dict[int, int]:

@@ -1,19 +1,20 @@
-"""Spanish lexical search: accent folding, stop words, Snowball stems, BM25 (bm25s)."""
+"""Spanish lexical search: accent folding, stop words, Snowball stems, then BM25."""
 
 from __future__ import annotations
 
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
 
-# bm25s logs every index build at DEBUG through its own handler; that is noise for our users.
+from index.bm25 import BM25
+
+# bm25s (whose stop-word lists we use) logs at DEBUG through its own handler: noise for users.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -76,45 +77,55 @@ class SpanishAnalyzer:
 
 
 class LexicalIndex:
-    """BM25 over passages; rebuilt from the database whenever the passage set changes."""
+    """BM25 over passages, keyed by passage id; `updated` returns a changed copy."""
 
     def __init__(self, analyzer: SpanishAnalyzer | None = None) -> None:
         self._analyzer = analyzer or SpanishAnalyzer()
+        self._bm25 = BM25.empty()
         self._ids: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self._bm25: bm25s.BM25 | None = None
-        self._terms: list[frozenset[str]] = []
+        self._rows: dict[int, int] = {}
+        self._words: list[str] = []
 
     @property
     def analyzer(self) -> SpanishAnalyzer:
         return self._analyzer
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._bm25)
 
     def build(self, ids: Sequence[int], texts: Sequence[str]) -> None:
         """Index `texts` under `ids`, replacing whatever was there."""
-        corpus = [self._analyzer.terms(t) or [""] for t in texts]
-        self._ids = np.asarray(ids, dtype=np.int64)
-        self._terms = [frozenset(doc) for doc in corpus]
-        if not corpus:
-            self._bm25 = None
-            return
-        bm25 = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
-        bm25.index(corpus, show_progress=False)
-        self._bm25 = bm25
+        fresh = LexicalIndex(self._analyzer).updated(added_ids=ids, added_texts=texts)
+        self.__dict__.update(fresh.__dict__)
 
-    def scores(self, query_terms: Sequence[str]) -> npt.NDArray[np.float32]:
-        """BM25 score of every passage (in build order) for already-analysed terms."""
-        if self._bm25 is None:
-            return np.zeros(0, dtype=np.float32)
-        known = [t for t in query_terms if t in self._bm25.vocab_dict and t]
-        if not known:
-            return np.zeros(len(self._ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+    def updated(
+        self,
+        *,
+        removed: Iterable[int] = (),
+        added_ids: Sequence[int] = (),
+        added_texts: Sequence[str] = (),
+    ) -> LexicalIndex:
+        """A copy without the `removed` passages and with the added ones (only those analysed)."""
+        bm25 = self._bm25.without(self._rows[pid] for pid in removed if pid in self._rows)
+        ids = self._ids
+        if bm25.needs_compaction():
+            bm25, kept = bm25.compacted()
+            ids = ids[kept]
+        bm25 = bm25.appended([self._analyzer.terms(text) for text in added_texts])
+        ids = np.concatenate([ids, np.asarray(added_ids, dtype=np.int64)])
+        copy = LexicalIndex(self._analyzer)
+        copy._bm25 = bm25
+        copy._ids = ids
+        copy._rows = {int(pid): row for row, pid in enumerate(ids.tolist()) if bm25.alive[row]}
+        copy._words = self._words + [""] * (len(bm25.vocabulary) - len(self._words))
+        for word, column in bm25.vocabulary.items():
+            if column >= len(self._words):
+                copy._words[column] = word
+        return copy
 
     def search(self, query: str, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Best `k` (ids, scores) with a positive score, best first."""
-        scores = self.scores(self._analyzer.terms(query))
+        scores = self._bm25.scores(self._analyzer.terms(query))
         positive = np.flatnonzero(scores > 0)
         if len(positive) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -130,7 +141,7 @@ class LexicalIndex:
 
     def passage_terms(self, passage_id: int) -> frozenset[str]:
         """The analysed terms of one indexed passage (empty when it is not indexed)."""
-        positions = np.flatnonzero(self._ids == passage_id)
-        if len(positions) == 0:
+        row = self._rows.get(passage_id)
+        if row is None:
             return frozenset()
-        return self._terms[int(positions[0])]
+        return frozenset(self._words[column] for column in self._bm25.row_terms(row))

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from index import storage
 from index.config import Settings
-from index.corpus import Corpus, load_corpus, read_state
+from index.corpus import Corpus, load_corpus, read_state, update_corpus
 from index.db import SessionFactory, open_database
 from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
@@ -181,13 +181,19 @@ class Library:
                     and (current.version, current.model_id) == (version, model)
                 ):
                     return False
-                corpus = load_corpus(
-                    session,
-                    dim=self._embedder.dim,
-                    secondary=self._secondary,
-                    vector_file=self.vector_file,
-                    on_rebuild=notice,
-                )
+                corpus = None
+                if current is not None and not force:
+                    corpus = update_corpus(
+                        session, current, secondary=self._secondary, vector_file=self.vector_file
+                    )
+                if corpus is None:
+                    corpus = load_corpus(
+                        session,
+                        dim=self._embedder.dim,
+                        secondary=self._secondary,
+                        vector_file=self.vector_file,
+                        on_rebuild=notice,
+                    )
             self._corpus = corpus
             return True
 
@@ -282,6 +288,12 @@ class Library:
     def documents(self) -> list[DocumentInfo]:
         with self._db() as session:
             return storage.list_documents(session)
+
+    def document_with_content(self, sha256: str) -> DocumentInfo | None:
+        """The stored document whose text has this hash (`PreparedDocument.sha256`), if any."""
+        with self._db() as session:
+            found = storage.find_by_hash(session, sha256)
+            return None if found is None else storage.document_info(session, found)
 
     def documents_titled(self, title: str) -> list[DocumentInfo]:
         """Documents with this title (case-insensitive), to ask before adding a namesake."""

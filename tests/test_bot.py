@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from index.models import Feedback
-from tests.botkit import RunningBot
+from tests.botkit import ADMIN_ID, RunningBot
 from tests.fake_telegram import DEFAULT_USER_ID, Call, parse_html
 
 pytestmark = pytest.mark.slow
@@ -46,6 +46,9 @@ async def test_help_in_spanish_and_english_alias(bot: RunningBot) -> None:
     for command in ("/ayuda", "/help"):
         reply = await bot.reply_to(command)
         assert "Cómo usarme" in plain(reply)
+        assert "/borrar" not in plain(reply)
+    admin_help = await bot.reply_to("/ayuda", user_id=ADMIN_ID)
+    assert "/borrar" in plain(admin_help) and "/reindex" in plain(admin_help)
 
 
 async def test_sources_list_titles_dates_and_passage_links(bot: RunningBot) -> None:

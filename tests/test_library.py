@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -227,3 +228,43 @@ def test_unreachable_database_is_one_clear_error(settings_for) -> None:  # type:
     with pytest.raises(StorageError) as info:
         Library.open(settings, embedder=HashingEmbedder(), secondary=None)
     assert "base de datos" in str(info.value)
+
+
+def test_incremental_refresh_equals_a_full_reload(library: Library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import index.library as library_module
+    from index.corpus import load_corpus
+
+    full_loads = []
+    real = library_module.load_corpus
+    monkeypatch.setattr(
+        library_module, "load_corpus", lambda *a, **k: full_loads.append(1) or real(*a, **k)
+    )
+    seed = library.documents()[0]
+    added = library.add_document("nota.txt", DOC.encode(), title="Nota").document
+    library.remove_document(seed.id)
+    library.add_document(
+        "otra.txt", "Aduanas del norte.\n\nPuertos del sur.".encode(), title="Otra"
+    )
+    assert full_loads == []  # every change was applied incrementally
+    incremental = library.corpus()
+    with library._sessions() as session:
+        full = load_corpus(session, dim=library.embedder.dim, secondary=library.secondary)
+    assert incremental.version == full.version
+    assert incremental.records == full.records
+    assert incremental.previous == full.previous
+    assert incremental.secondary is not None and full.secondary is not None
+    for question in ("robo de combustible", "aduanas", "reunión cordial", "fentanilo"):
+        query = library.embedder.embed_queries([question])[0]
+        assert (
+            incremental.vectors.search(query, 10)[0].tolist()
+            == full.vectors.search(query, 10)[0].tolist()
+        )
+        aux_query = library.secondary.embed_queries([question])[0]  # type: ignore[union-attr]
+        assert (
+            incremental.secondary.search(aux_query, 10)[0].tolist()
+            == full.secondary.search(aux_query, 10)[0].tolist()
+        )
+        got, scores = incremental.lexical.search(question, 10)
+        want, want_scores = full.lexical.search(question, 10)
+        assert got.tolist() == want.tolist() and np.allclose(scores, want_scores)
+    assert added.id in {r.document_id for r in incremental.records.values()}
