@@ -51,7 +51,9 @@ def test_appending_and_removing_equals_building_from_scratch() -> None:
 def test_lexical_updates_leave_the_original_untouched() -> None:
     index = LexicalIndex()
     index.build([1, 2], ["robo de combustible", "tráfico de armas"])
-    changed = index.updated(removed=[1], added_ids=[3], added_texts=["combustible robado en ductos"])
+    changed = index.updated(
+        removed=[1], added_ids=[3], added_texts=["combustible robado en ductos"]
+    )
     assert index.search("combustible", 5)[0].tolist() == [1]
     assert changed.search("combustible", 5)[0].tolist() == [3]
     assert len(changed) == 2 and len(index) == 2

@@ -242,9 +242,7 @@ def test_incremental_refresh_equals_a_full_reload(library: Library, monkeypatch)
     seed = library.documents()[0]
     added = library.add_document("nota.txt", DOC.encode(), title="Nota").document
     library.remove_document(seed.id)
-    library.add_document(
-        "otra.txt", "Aduanas del norte.\n\nPuertos del sur.".encode(), title="Otra"
-    )
+    library.add_document("otra.txt", b"Aduanas del norte.\n\nPuertos del sur.", title="Otra")
     assert full_loads == []  # every change was applied incrementally
     incremental = library.corpus()
     with library._sessions() as session:
