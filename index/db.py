@@ -18,12 +18,21 @@ SessionFactory = sessionmaker[Session]
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the bot answer while an admin indexes; foreign keys make deletes cascade.
+    # Transactions are begun by us (below), not by the driver.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once with "database is locked"
+    # when another process (the CLI beside the bot) does the same; taking the write lock up front
+    # makes them wait their turn instead (busy_timeout).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -34,6 +43,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         # psycopg (3) is the driver we ship; a bare postgresql:// URL would look for psycopg2.
@@ -56,9 +66,11 @@ def open_database(url: str) -> SessionFactory:
     """Connect, create missing tables and return a session factory; StorageError if unreachable."""
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        Base.metadata.create_all(engine)
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # Replicas starting together would race to create the same tables.
+                connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+            Base.metadata.create_all(connection)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StorageError(

@@ -148,15 +148,17 @@ class Library:
             storage.bump_version(session)
 
     def _seed(self, seeds_dir: Path | None, notice: Notice | None) -> None:
-        with self._db() as session, session.begin():
-            state = storage.lock_state(session)
-            if state.seeded:
-                return
-            state.seeded = True
+        """Index the seed documents, then remember it: removed seeds never come back.
+
+        The flag is set only after the documents are in, so a crash mid-way seeds again on the
+        next start; replicas seeding together are harmless (identical content is added once).
+        """
         for path, title in seed_files(seeds_dir):
             if notice:
-                notice(f"Indexando el documento inicial «{title}»…")
+                notice(f"Indexando el documento inicial «{title or path.name}»…")
             self.add_document(path.name, path.read_bytes(), title=title)
+        with self._db() as session, session.begin():
+            storage.lock_state(session).seeded = True
 
     # -- reading --------------------------------------------------------------------------------
 
