@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from index.errors import StorageError
@@ -78,3 +78,29 @@ def open_database(url: str) -> SessionFactory:
             "Compruebe DATABASE_URL y que el servidor esté en marcha."
         ) from exc
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class GuardedSession:
+    """A session whose database errors become `StorageError` with a message for users.
+
+    IntegrityError passes through: callers handle a lost race (e.g. identical content added by
+    another replica) themselves.
+    """
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._session = sessions()
+
+    def __enter__(self) -> Session:
+        return self._session
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._session.close()
+        if isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
+            raise StorageError(
+                "La base de datos no está disponible en este momento; inténtelo más tarde."
+            ) from exc
+
+
+def guarded(sessions: SessionFactory) -> GuardedSession:
+    """`with guarded(sessions) as session:` — database failures reach users as `StorageError`."""
+    return GuardedSession(sessions)

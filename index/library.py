@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from index import storage
 from index.config import Settings
 from index.corpus import Corpus, load_corpus, read_state, update_corpus
-from index.db import SessionFactory, open_database
+from index.db import GuardedSession, SessionFactory, guarded, open_database
 from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
-from index.ingest import Progress, embed_passages, prepare_document
-from index.loaders import SUPPORTED_EXTENSIONS, check_size
-from index.models import Document, Passage, QueryLog
+from index.ingest import Progress
+from index.models import Passage, QueryLog
 from index.retrieval import Retriever
+from index.writer import DocumentWriter, Notice
 
 log = logging.getLogger(__name__)
-
-Notice = Callable[[str], None]
-"""Receives short status lines (e.g. for the CLI's stderr)."""
 
 
 def hash_user(user_id: int | str | None) -> str | None:
@@ -59,8 +53,10 @@ class Library:
         self._data_dir = data_dir
         self._batch_size = batch_size
         self._refresh_lock = threading.Lock()
-        self._write_lock = threading.Lock()
         self._corpus: Corpus | None = None
+        self._writer = DocumentWriter(
+            sessions, embedder, secondary=secondary, batch_size=batch_size
+        )
 
     @classmethod
     def open(
@@ -116,49 +112,11 @@ class Library:
                 notice(
                     f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo."
                 )
-            self.rebuild()
-        self._backfill_secondary(notice)
+            self._writer.rebuild()
+        self._writer.backfill_secondary(notice)
         if not seeded:
-            self._seed(seeds_dir, notice)
+            self._writer.seed(seeds_dir, notice)
         self.refresh(notice=notice)
-
-    def _backfill_secondary(self, notice: Notice | None) -> None:
-        """Give every passage a vector of the current second encoder (once enabled or upgraded)."""
-        if self._secondary is None:
-            return
-        aux_id = self._secondary.model_id
-        with self._db() as session:
-            rows = session.execute(
-                select(Passage.id, Passage.text).where(
-                    (Passage.aux_model_id.is_(None)) | (Passage.aux_model_id != aux_id)
-                )
-            ).all()
-        if not rows:
-            return
-        if notice:
-            notice(f"Calculando {len(rows)} vectores del segundo modelo ({aux_id})…")
-        vectors = self._secondary.embed_passages([r.text for r in rows])
-        with self._write_lock, self._db() as session, session.begin():
-            storage.lock_state(session)
-            for row, vector in zip(rows, vectors, strict=True):
-                passage = session.get(Passage, row.id)
-                if passage is not None:
-                    passage.aux_embedding = vector.tobytes()
-                    passage.aux_model_id = aux_id
-            storage.bump_version(session)
-
-    def _seed(self, seeds_dir: Path | None, notice: Notice | None) -> None:
-        """Index the seed documents, then remember it: removed seeds never come back.
-
-        The flag is set only after the documents are in, so a crash mid-way seeds again on the
-        next start; replicas seeding together are harmless (identical content is added once).
-        """
-        for path, title in seed_files(seeds_dir):
-            if notice:
-                notice(f"Indexando el documento inicial «{title or path.name}»…")
-            self.add_document(path.name, path.read_bytes(), title=title)
-        with self._db() as session, session.begin():
-            storage.lock_state(session).seeded = True
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -357,160 +315,33 @@ class Library:
         progress: Progress | None = None,
     ) -> AddResult:
         """Read, chunk, embed (new passages only) and store a document in one transaction."""
-        check_size(len(data))
-        prepared = prepare_document(name, data, title=title)
-        model_id = self._embedder.model_id
-        with self._db() as session:
-            existing = storage.find_by_hash(session, prepared.sha256)
-            if existing is not None:
-                return AddResult(storage.document_info(session, existing), created=False)
-            hashes = [storage.content_hash(c.text) for c in prepared.chunks]
-            known = storage.stored_embeddings(session, hashes, model_id)
-            aux_id = self._secondary.model_id if self._secondary else None
-            known_aux = storage.stored_secondary(session, hashes, aux_id)
-        texts = [c.text for c in prepared.chunks]
-        vectors = embed_passages(
-            self._embedder,
-            texts,
-            batch_size=self._batch_size,
-            secondary=self._secondary,
-            known=known,
-            known_secondary=known_aux,
-            progress=progress,
+        result = self._writer.add_document(
+            name, data, title=title, replace_id=replace_id, progress=progress
         )
-        with self._write_lock:
-            try:
-                with self._db() as session, session.begin():
-                    state = storage.lock_state(session)
-                    if state.model_id != model_id:
-                        raise StorageError(
-                            "El índice se está reconstruyendo con otro modelo; inténtelo de nuevo."
-                        )
-                    document = storage.insert_document(
-                        session,
-                        title=prepared.title,
-                        source_name=prepared.source_name,
-                        sha256=prepared.sha256,
-                        chunks=prepared.chunks,
-                        embeddings=vectors.primary,
-                        model_id=model_id,
-                        secondary=vectors.secondary,
-                        secondary_model_id=aux_id,
-                    )
-                    if replace_id is not None:
-                        storage.delete_document(session, replace_id)
-                    storage.bump_version(session)
-                    info = storage.document_info(session, document)
-            except IntegrityError:
-                # Someone added identical content between our check and our commit.
-                with self._db() as session:
-                    existing = storage.find_by_hash(session, prepared.sha256)
-                    if existing is None:
-                        raise
-                    return AddResult(storage.document_info(session, existing), created=False)
         self.refresh()
-        return AddResult(info, created=True, reused_embeddings=len(known))
+        return result
 
     def add_path(
         self, path: Path, *, title: str | None = None, progress: Progress | None = None
     ) -> AddResult:
         """`add_document` for a file on disk."""
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise NotFoundError(f"No encuentro el archivo «{path}».") from exc
-        check_size(size)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise NotFoundError(f"No puedo leer el archivo «{path}»: {exc.strerror}.") from exc
-        return self.add_document(path.name, data, title=title, progress=progress)
+        result = self._writer.add_path(path, title=title, progress=progress)
+        self.refresh()
+        return result
 
     def remove_document(self, document_id: int) -> DocumentInfo:
         """Delete a document with its passages and vectors."""
-        with self._write_lock, self._db() as session, session.begin():
-            storage.lock_state(session)
-            document = session.get(Document, document_id)
-            if document is None:
-                raise NotFoundError(f"No existe ningún documento con id {document_id}.")
-            info = storage.document_info(session, document)
-            storage.delete_document(session, document_id)
-            storage.bump_version(session)
+        info = self._writer.remove_document(document_id)
         self.refresh()
         return info
 
     def rebuild(self, *, progress: Progress | None = None) -> int:
         """Re-embed every passage with the current model; the old index serves until the swap."""
-        model_id = self._embedder.model_id
-        with self._db() as session:
-            rows = session.execute(select(Passage.id, Passage.text).order_by(Passage.id)).all()
-        vectors = embed_passages(
-            self._embedder,
-            [r.text for r in rows],
-            batch_size=self._batch_size,
-            secondary=self._secondary,
-            progress=progress,
-        )
-        aux_id = self._secondary.model_id if self._secondary else None
-        fresh = {r.id: i for i, r in enumerate(rows)}
-        with self._write_lock, self._db() as session, session.begin():
-            state = storage.lock_state(session)
-            present = 0
-            for passage in session.execute(select(Passage)).scalars():
-                present += 1
-                if passage.id in fresh:
-                    passage.embedding = vectors.primary[fresh[passage.id]]
-                    aux = vectors.secondary[fresh[passage.id]] if vectors.secondary else None
-                else:  # added meanwhile by another process: embed it here, never mix models
-                    late = embed_passages(
-                        self._embedder, [passage.text], batch_size=1, secondary=self._secondary
-                    )
-                    passage.embedding = late.primary[0]
-                    aux = late.secondary[0] if late.secondary else None
-                passage.model_id = model_id
-                passage.aux_embedding, passage.aux_model_id = aux, aux_id
-            state.model_id = model_id
-            storage.bump_version(session)
+        count = self._writer.rebuild(progress=progress)
         self.refresh()
-        return present
+        return count
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _db(self) -> _GuardedSession:
-        return _GuardedSession(self._sessions)
-
-
-class _GuardedSession:
-    """A session whose database errors become `StorageError` with a message for users."""
-
-    def __init__(self, sessions: SessionFactory) -> None:
-        self._session = sessions()
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        return self._session
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
-        self._session.close()
-        if (
-            exc is not None
-            and isinstance(exc, SQLAlchemyError)
-            and not isinstance(exc, IntegrityError)
-        ):
-            raise StorageError(
-                "La base de datos no está disponible en este momento; inténtelo más tarde."
-            ) from exc
-
-
-def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
-    """Seed documents with their titles from `manifest.json`, or every supported file."""
-    if seeds_dir is None or not seeds_dir.is_dir():
-        return []
-    manifest = seeds_dir / "manifest.json"
-    if manifest.is_file():
-        entries = json.loads(manifest.read_text(encoding="utf-8"))
-        return [(seeds_dir / e["file"], e.get("title")) for e in entries]
-    return [
-        (p, None)
-        for p in sorted(seeds_dir.iterdir())
-        if p.suffix.lower() in SUPPORTED_EXTENSIONS and p.is_file()
-    ]
+    def _db(self) -> GuardedSession:
+        return guarded(self._sessions)

@@ -100,7 +100,7 @@ def test_failure_while_embedding_leaves_no_partial_document(library: Library, mo
             raise RuntimeError("engine died")
         return original(texts)
 
-    monkeypatch.setattr(library, "_batch_size", 1)
+    monkeypatch.setattr(library._writer, "_batch_size", 1)
     monkeypatch.setattr(library.embedder, "embed_passages", flaky)
     docs, passages = _count(library, Document), _count(library, Passage)
     with pytest.raises(RuntimeError):
