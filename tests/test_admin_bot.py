@@ -19,7 +19,7 @@ import docx
 import pytest
 from fpdf import FPDF
 
-from bot import admin
+from bot import admin, status
 from tests.botkit import ADMIN_ID, RunningBot
 from tests.fake_telegram import DEFAULT_USER_ID, TOKEN, Call, parse_html
 
@@ -506,7 +506,7 @@ async def test_reindex_reports_progress_then_completion(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 13 passages embed in well under a second; tick faster so progress is visible at all.
-    monkeypatch.setattr(admin, "EDIT_INTERVAL", 0.05)
+    monkeypatch.setattr(status, "EDIT_INTERVAL", 0.05)
     version = bot.library.corpus().version
     start = len(to_chat(bot, ADMIN_ID))
     done = await command(bot, "/reindex")
