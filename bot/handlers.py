@@ -7,7 +7,7 @@ import logging
 import re
 
 from telegram import Message, MessageEntity, Update
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -164,7 +164,6 @@ async def answer_question(
             else "Escríbame una pregunta, por favor."
         )
         return
-    await _typing(message, context)
     private = message.chat.type == ChatType.PRIVATE
     try:
         answer = await svc.worker.run(
@@ -184,14 +183,6 @@ async def answer_question(
         reply_markup=keyboards.answer_keyboard(answer, position=0, share=private),
         disable_web_page_preview=True,
     )
-
-
-async def _typing(message: Message, context: ContextTypes.DEFAULT_TYPE) -> None:
-    # Cosmetic: a failure to show "typing…" must never cost the answer.
-    try:
-        await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-    except Exception:
-        log.debug("send_chat_action failed", exc_info=True)
 
 
 async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

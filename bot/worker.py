@@ -19,9 +19,14 @@ class BusyError(AcuerdoError):
 
 class EncoderWorker:
     """Runs embedding/search on a single thread (the e5 engine's OpenMP threads slow down
-    sharply when two calls compete for two cores) and refuses work past `max_pending`."""
+    sharply when two calls compete for two cores) and refuses work past `max_pending`.
 
-    def __init__(self, *, max_pending: int = 64) -> None:
+    The bound sits above python-telegram-bot's 256 concurrent updates, so under PTB's own limit
+    every question waits its turn (benchmarks/load.py: 64 turned away 126 of 2,000 questions in
+    a burst on PostgreSQL); it guards against unbounded growth if that limit is raised.
+    """
+
+    def __init__(self, *, max_pending: int = 512) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
         self._max_pending = max_pending
         self._pending = 0

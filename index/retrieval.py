@@ -114,8 +114,10 @@ class Retriever:
                 cosine[pid],
                 lexical.scores.get(pid, 0.0),
                 aux_query,
+                # Only the first hit is shown at once; the others settle ties for free.
+                encode_ties=position == 0,
             )
-            for pid in ranked_ids
+            for position, pid in enumerate(ranked_ids)
         )
         confidence = self._confidence(
             corpus, question, hits[0].passage_id, dense, aux, lead_in_cover
@@ -191,6 +193,8 @@ class Retriever:
         dense: float,
         lexical: float,
         aux_query: Matrix | None,
+        *,
+        encode_ties: bool,
     ) -> Hit:
         record = corpus.records[pid]
         return Hit(
@@ -203,13 +207,22 @@ class Retriever:
             score=score,
             dense=dense,
             lexical=lexical,
-            highlight=self.highlight(corpus, question, record.text, aux_query=aux_query),
+            highlight=self.highlight(
+                corpus, question, record.text, aux_query=aux_query, encode_ties=encode_ties
+            ),
         )
 
     def highlight(
-        self, corpus: Corpus, question: str, text: str, *, aux_query: Matrix | None = None
+        self,
+        corpus: Corpus,
+        question: str,
+        text: str,
+        *,
+        aux_query: Matrix | None = None,
+        encode_ties: bool = True,
     ) -> tuple[int, int] | None:
-        """The sentence sharing most question terms; ties go to the second encoder's cosine."""
+        """The sentence sharing most question terms; ties go to the second encoder's cosine
+        (or, without `encode_ties`, to the first tied sentence)."""
         spans = sentence_spans(text)
         if len(spans) <= 1:
             return spans[0] if spans else None
@@ -218,7 +231,7 @@ class Retriever:
         overlaps = [len(terms & set(analyzer.terms(text[s:e]))) for s, e in spans]
         best = max(overlaps)
         tied = [span for span, overlap in zip(spans, overlaps, strict=True) if overlap == best]
-        if len(tied) == 1 or self._secondary is None:
+        if len(tied) == 1 or self._secondary is None or not encode_ties:
             return tied[0]
         # Only ties pay for encoding sentences (about 2 ms each with USE).
         if aux_query is None:
