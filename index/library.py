@@ -77,7 +77,9 @@ class Library:
                 batch_size=settings.embed_batch_size,
             )
         if secondary == "auto":
-            secondary = load_secondary(settings.secondary_model)
+            secondary = load_secondary(
+                settings.secondary_model, cache_dir=settings.data_dir / "cache"
+            )
         library = cls(
             sessions,
             embedder,

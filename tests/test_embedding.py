@@ -70,3 +70,20 @@ def test_unknown_models_fail_with_a_clear_message(tmp_path) -> None:  # type: ig
         load_embedder("word2vec")
     with pytest.raises(ModelError, match="no-such-model"):
         load_embedder(f"st:{tmp_path / 'no-such-model'}")
+
+
+def test_use_encoder_from_its_cache_matches_the_package(tmp_path, use) -> None:  # type: ignore[no-untyped-def]
+    from index.use_encoder import UniversalSentenceEncoder
+
+    texts = ["¿Qué dijeron sobre el fentanilo?", "Reunión en Palacio Nacional."]
+    expected = use.embed_passages(texts)
+    first = UniversalSentenceEncoder(cache_dir=tmp_path)
+    assert np.allclose(first.embed_passages(texts), expected, atol=1e-6)
+    cached = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert cached == ["tokenizer.pickle", "weights.npz"]
+    again = UniversalSentenceEncoder(cache_dir=tmp_path)
+    assert np.allclose(again.embed_queries(texts), expected, atol=1e-6)
+    assert again.model_id == use.model_id and again.dim == 512
+    next(tmp_path.rglob("tokenizer.pickle")).write_bytes(b"not a pickle")
+    damaged = UniversalSentenceEncoder(cache_dir=tmp_path)  # falls back to the package copy
+    assert np.allclose(damaged.embed_queries(texts), expected, atol=1e-6)
