@@ -104,3 +104,14 @@ class GuardedSession:
 def guarded(sessions: SessionFactory) -> GuardedSession:
     """`with guarded(sessions) as session:` — database failures reach users as `StorageError`."""
     return GuardedSession(sessions)
+
+
+def read_snapshot(session: Session) -> None:
+    """Make the session's reads one consistent snapshot (call before its first query).
+
+    PostgreSQL's default READ COMMITTED gives each statement its own snapshot, so reading the
+    index version and then the passages could mix two states of the database; SQLite's
+    transactions are snapshots already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from index import storage
 from index.config import Settings
 from index.corpus import Corpus, load_corpus, read_state, update_corpus
-from index.db import GuardedSession, SessionFactory, guarded, open_database
+from index.db import GuardedSession, SessionFactory, guarded, open_database, read_snapshot
 from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
@@ -54,6 +54,7 @@ class Library:
         self._batch_size = batch_size
         self._refresh_lock = threading.Lock()
         self._corpus: Corpus | None = None
+        self._model_mismatch: str | None = None
         self._writer = DocumentWriter(
             sessions, embedder, secondary=secondary, batch_size=batch_size
         )
@@ -133,9 +134,22 @@ class Library:
         """Reload the search indexes from the database if its version moved; True if it did."""
         with self._refresh_lock:
             with self._db() as session:
+                read_snapshot(session)
                 state = read_state(session)
                 version = state.version if state else 0
                 model = state.model_id if state else ""
+                if model and model != self._embedder.model_id:
+                    # Another replica re-embedded with a different model: our question vectors
+                    # would be compared with theirs. Keep serving what we have until restarted.
+                    log.warning(
+                        "the index now uses %s but this process encodes with %s; restart it "
+                        "with the same ACUERDO_EMBEDDING_MODEL",
+                        model,
+                        self._embedder.model_id,
+                    )
+                    self._model_mismatch = model
+                    return False
+                self._model_mismatch = None
                 current = self._corpus
                 if (
                     not force
@@ -297,7 +311,8 @@ class Library:
         except StorageError:
             database = False
         return {
-            "ok": database and corpus is not None,
+            "ok": database and corpus is not None and self._model_mismatch is None,
+            "model_mismatch": self._model_mismatch,
             "database": database,
             "index_ready": corpus is not None,
             "index_version": corpus.version if corpus else None,
