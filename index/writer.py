@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from index import storage
 from index.db import SessionFactory, guarded
 from index.embedding import Embedder
-from index.errors import NotFoundError, StorageError
+from index.errors import ModelError, NotFoundError
 from index.hits import AddResult, DocumentInfo
 from index.ingest import Progress, embed_passages, prepare_document
 from index.loaders import SUPPORTED_EXTENSIONS, check_size
@@ -119,8 +119,11 @@ class DocumentWriter:
                 with guarded(self._sessions) as session, session.begin():
                     state = storage.lock_state(session)
                     if state.model_id != model_id:
-                        raise StorageError(
-                            "El índice se está reconstruyendo con otro modelo; inténtelo de nuevo."
+                        raise ModelError(
+                            f"El índice usa ahora el modelo «{state.model_id}» y este proceso "
+                            f"calcula vectores con «{model_id}»: no he cambiado nada. Reinicie "
+                            "este proceso con el mismo ACUERDO_EMBEDDING_MODEL y vuelva a "
+                            "enviar el documento."
                         )
                     document = storage.insert_document(
                         session,

@@ -14,9 +14,16 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from index import Embedder, Library, Settings
+from index.writer import Notice
+from tests import pgschemas
 from tests.fake_telegram import DEFAULT_USER_ID, TOKEN, Call, FakeTelegram
 
 ADMIN_ID = 777
+
+POSTGRES_TEMPLATE_MARKER = ".postgres-template"
+"""In a template data dir: the PostgreSQL schema holding its database (instead of acuerdo.db)."""
+DATABASE_MARKER = ".database-url"
+"""In a data dir copied from such a template: the DATABASE_URL of its own clone of the schema."""
 
 
 @dataclass
@@ -71,6 +78,7 @@ class RunningBot:
 
 
 def make_settings(data_dir: Path, seeds: Path, fake: FakeTelegram, **overrides: object) -> Settings:
+    """Settings for the bot on `data_dir`; its database is the one `copy_template` gave it."""
     values: dict[str, object] = {
         "ACUERDO_DATA_DIR": data_dir,
         "ACUERDO_SEEDS_DIR": seeds,
@@ -80,22 +88,43 @@ def make_settings(data_dir: Path, seeds: Path, fake: FakeTelegram, **overrides: 
         "TELEGRAM_FILE_BASE_URL": fake.base_file_url,
         "ACUERDO_INDEX_POLL_SECONDS": 0.5,
     }
+    marker = data_dir / DATABASE_MARKER
+    if marker.is_file():
+        values["DATABASE_URL"] = marker.read_text(encoding="utf-8").strip()
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def copy_template(template: Path, data_dir: Path) -> None:
-    """A fresh data dir from a seeded one (no re-embedding per test)."""
-    shutil.copytree(template, data_dir)
+    """A fresh data dir from a seeded one (no re-embedding per test).
+
+    A PostgreSQL template (see `POSTGRES_TEMPLATE_MARKER`) is cloned into a new schema, dropped
+    after the test, and `make_settings` points the copy's DATABASE_URL at it.
+    """
+    shutil.copytree(template, data_dir, ignore=shutil.ignore_patterns(POSTGRES_TEMPLATE_MARKER))
+    marker = template / POSTGRES_TEMPLATE_MARKER
+    if marker.is_file():
+        schema = pgschemas.clone_template(marker.read_text(encoding="utf-8").strip())
+        (data_dir / DATABASE_MARKER).write_text(pgschemas.schema_url(schema), encoding="utf-8")
+
+
+def dispose(library: Library) -> None:
+    """Close the library's pooled connections (a test's schema can then be dropped at once)."""
+    library._sessions.kw["bind"].dispose()
 
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, embedder: Embedder, fake: FakeTelegram, *, secondary: Embedder | None = None
+    settings: Settings,
+    embedder: Embedder,
+    fake: FakeTelegram,
+    *,
+    secondary: Embedder | None = None,
+    notice: Notice | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Open the library, build the application as production does, and poll the fake server."""
     library = await asyncio.to_thread(
-        Library.open, settings, embedder=embedder, secondary=secondary
+        Library.open, settings, embedder=embedder, secondary=secondary, notice=notice
     )
     app = build_application(settings, library)
     await app.initialize()
@@ -123,3 +152,4 @@ async def running_bot(
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
         await app.shutdown()
+        dispose(library)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import uuid
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -15,13 +15,23 @@ from sqlalchemy import create_engine, text
 
 from index import Library, Settings
 from index.embedding import E5SmallEmbedder, Matrix, UniversalSentenceEncoder, normalise_rows
-from tests.botkit import copy_template, make_settings, running_bot
+from tests import pgschemas
+from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
 from tests.fake_telegram import FakeTelegram, no_proxy_env
+from tests.pgschemas import POSTGRES_ADMIN_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Which database the end-to-end bot tests (the `bot` fixture and every test that copies
+# `seeded_template`) run on: "sqlite" (default, the data dir's file) or "postgresql" (a fresh
+# schema per test, cloned from a seeded template schema). `.ci/run` runs them on both.
+E2E_DATABASE = os.environ.get("ACUERDO_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+if E2E_DATABASE not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(
+        f"ACUERDO_TEST_DATABASE must be sqlite or postgresql, not {E2E_DATABASE!r}"
+    )
 
 # Model hubs are unreachable here; sentence-transformers must never try them in tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -84,8 +94,8 @@ _POSTGRES = postgres_available()
 
 def _require_postgres() -> None:
     if not _POSTGRES:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required in CI")
+        if os.environ.get("CI") or E2E_DATABASE == "postgresql":
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required (CI or ACUERDO_TEST_DATABASE)")
         pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running")
 
 
@@ -93,16 +103,18 @@ def _require_postgres() -> None:
 def postgres_url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped afterwards (tests stay isolated)."""
     _require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    schema = pgschemas.create_schema()
     try:
-        yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
+        yield pgschemas.schema_url(schema)
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        pgschemas.drop_schema(schema)
+
+
+@pytest.fixture(autouse=True)
+def _drop_cloned_schemas() -> Iterator[None]:
+    """Schemas cloned for a test (see `copy_template`) go when the test's fixtures are done."""
+    yield
+    pgschemas.drop_clones()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -173,13 +185,50 @@ def seeded_e5_library(
 
 
 @pytest.fixture(scope="session")
-def seeded_template(
+def sqlite_template(
     tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder
 ) -> Path:
-    """A data dir with the seed indexed by the real e5 model, copied by each bot test."""
+    """A SQLite data dir with the seed indexed by the real e5 and USE models (never written)."""
     data = tmp_path_factory.mktemp("template") / "data"
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    Library.open(settings, embedder=e5, secondary=use)
+    library = Library.open(settings, embedder=e5, secondary=use)
+    library._sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
+    return data
+
+
+@pytest.fixture(scope="session")
+def postgres_template(sqlite_template: Path) -> Iterator[str]:
+    """A schema holding exactly the rows of `sqlite_template` (same ids, vectors and version),
+    so that its `vectors.faiss` is valid for every clone of it."""
+    _require_postgres()
+    schema = pgschemas.create_schema("tpl_")
+    try:
+        pgschemas.copy_sqlite_into(f"sqlite:///{sqlite_template / 'acuerdo.db'}", schema)
+        yield schema
+    finally:
+        pgschemas.drop_schema(schema)
+
+
+@pytest.fixture
+def seeded_postgres_url(postgres_url: str, postgres_template: str) -> str:
+    """`postgres_url` already holding the seeded template's rows."""
+    pgschemas.clone_schema(postgres_template, pgschemas.schema_of(postgres_url))
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+def seeded_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Path:
+    """A data dir with the seed indexed by the real models, copied by each bot test with
+    `copy_template`. With ACUERDO_TEST_DATABASE=postgresql it names a template schema instead of
+    carrying a SQLite file, and each copy gets its own clone of that schema."""
+    if E2E_DATABASE == "sqlite":
+        return sqlite_template
+    schema = request.getfixturevalue("postgres_template")
+    data = tmp_path_factory.mktemp("pgtemplate") / "data"
+    shutil.copytree(sqlite_template, data, ignore=shutil.ignore_patterns("acuerdo.db*"))
+    (data / POSTGRES_TEMPLATE_MARKER).write_text(schema, encoding="utf-8")
     return data
 
 
@@ -202,5 +251,10 @@ async def bot(
     """The real application polling the fake server, on a copy of the seeded database."""
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
-    async with running_bot(settings, e5, fake_telegram, secondary=use) as running:
+    notices: list[str] = []
+    async with running_bot(
+        settings, e5, fake_telegram, secondary=use, notice=notices.append
+    ) as running:
+        # The copy is used as is: nothing re-embedded, seeded again or rebuilt from the database.
+        assert notices == [], notices
         yield running
