@@ -69,16 +69,21 @@ def load_corpus(
     ).all()
     records = {row.id: _record(row) for row in rows}
     ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
-    vectors = _saved_vectors(
-        vector_file, model_id=model_id, version=version, count=len(rows), dim=dim
+    vectors = _vectors_from(
+        rows,
+        path=vector_file,
+        meta=IndexMeta(model_id, version, len(rows), dim),
+        column="embedding",
+        on_rebuild=on_rebuild,
     )
-    if vectors is None:
-        if on_rebuild is not None:
-            on_rebuild("reconstruyendo el índice vectorial desde la base de datos")
-        matrix = _stack(rows_embedding=[row.embedding for row in rows], dim=dim)
-        vectors = VectorIndex.build(dim, ids, matrix)
-        if vector_file is not None:
-            vectors.save(vector_file, IndexMeta(model_id, version, len(rows), dim))
+    aux = None
+    if secondary is not None and all(row.aux_model_id == secondary.model_id for row in rows):
+        aux = _vectors_from(
+            rows,
+            path=secondary_file(vector_file),
+            meta=IndexMeta(secondary.model_id, version, len(rows), secondary.dim),
+            column="aux_embedding",
+        )
     lexical = LexicalIndex()
     lexical.build(ids.tolist(), [row.text for row in rows])
     return Corpus(
@@ -87,7 +92,7 @@ def load_corpus(
         vectors=vectors,
         lexical=lexical,
         records=records,
-        secondary=_secondary_vectors(rows, secondary),
+        secondary=aux,
         previous=previous_passages(records.values()),
     )
 
@@ -134,6 +139,9 @@ def update_corpus(
     records.update((row.id, _record(row)) for row in rows)
     if vector_file is not None:
         vectors.save(vector_file, IndexMeta(state.model_id, state.version, len(vectors), dim))
+        if aux is not None and secondary is not None:
+            meta = IndexMeta(secondary.model_id, state.version, len(aux), secondary.dim)
+            aux.save(secondary_file(vector_file), meta)  # type: ignore[arg-type]
     return Corpus(
         model_id=state.model_id,
         version=state.version,
@@ -184,26 +192,29 @@ def previous_passages(records: Iterable[PassageRecord]) -> dict[int, int]:
     }
 
 
-def _secondary_vectors(rows: Sequence[Any], secondary: Embedder | None) -> VectorIndex | None:
-    """The second encoder's index, only when every passage has a vector of that very model."""
-    if secondary is None or any(row.aux_model_id != secondary.model_id for row in rows):
-        return None
-    ids = [row.id for row in rows]
-    matrix = _stack(rows_embedding=[row.aux_embedding for row in rows], dim=secondary.dim)
-    return VectorIndex.build(secondary.dim, ids, matrix)
+def secondary_file(vector_file: Path | None) -> Path | None:
+    """Where the second encoder's index is saved, beside the main one."""
+    return None if vector_file is None else vector_file.with_name("vectors-secondary.faiss")
 
 
-def _saved_vectors(
-    path: Path | None, *, model_id: str, version: int, count: int, dim: int
-) -> VectorIndex | None:
-    if path is None:
-        return None
-    loaded = VectorIndex.load(path)
-    if loaded is None:
-        return None
-    vectors, meta = loaded
-    if meta != IndexMeta(model_id, version, count, dim):
-        return None
+def _vectors_from(
+    rows: Sequence[Any],
+    *,
+    path: Path | None,
+    meta: IndexMeta,
+    column: str,
+    on_rebuild: Callable[[str], None] | None = None,
+) -> VectorIndex:
+    """The saved index when it matches `meta` exactly; else one built from the stored vectors."""
+    loaded = VectorIndex.load(path) if path is not None else None
+    if loaded is not None and loaded[1] == meta:
+        return loaded[0]
+    if on_rebuild is not None:
+        on_rebuild("reconstruyendo el índice vectorial desde la base de datos")
+    matrix = _stack([getattr(row, column) for row in rows], dim=meta.dim)
+    vectors = VectorIndex.build(meta.dim, [row.id for row in rows], matrix)
+    if path is not None:
+        vectors.save(path, meta)
     return vectors
 
 

@@ -199,15 +199,19 @@ def test_index_file_is_reused_and_rebuilt_when_corrupt(
     library: Library, database_url: str, settings_for, fake_embedder
 ) -> None:  # type: ignore[no-untyped-def]
     path = library.vector_file
-    assert path.exists()
+    aux_path = path.with_name("vectors-secondary.faiss")
+    assert path.exists() and aux_path.exists()
     path.write_bytes(b"corrupt")
+    aux_path.write_bytes(aux_path.read_bytes()[:100])  # torn by a crash mid-write
     embedded = fake_embedder.embedded
     reopened = Library.open(
         settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX
     )
     assert fake_embedder.embedded == embedded  # rebuilt from stored vectors, no re-embedding
     assert len(reopened.ask("fentanilo").hits) > 0
-    assert path.read_bytes() != b"corrupt"
+    assert path.read_bytes() != b"corrupt" and len(aux_path.read_bytes()) > 100
+    assert reopened.corpus().secondary is not None
+    assert len(reopened.corpus().secondary) == 13  # type: ignore[arg-type]
 
 
 def test_other_process_changes_are_picked_up_by_refresh(
