@@ -206,6 +206,27 @@ class CpuMeter:
         return f"{self.others:.2f} cores"
 
 
+def wait_for_quiet(max_wait: float, *, threshold: float = 0.3, sample: float = 2.0) -> str:
+    """Wait (up to `max_wait` s) until other processes use < `threshold` cores; say how it went.
+
+    The e5 engine runs an OpenMP team over both cores: a test suite or an indexer next to the
+    benchmark makes its latencies several times worse, so it is better to start on a quiet machine.
+    """
+    deadline = time.monotonic() + max_wait
+    waited = 0.0
+    while True:
+        with CpuMeter() as meter:
+            time.sleep(sample)
+        if meter.others != meter.others or meter.others < threshold:
+            return f"quiet ({meter.describe()} used by others) after waiting {waited:.0f} s"
+        if time.monotonic() >= deadline:
+            return f"NOT quiet: others used {meter.describe()} after waiting {waited:.0f} s"
+        print(
+            f"[bench] machine busy ({meter.describe()} used by others); waiting…", file=sys.stderr
+        )
+        waited += sample
+
+
 def _own_cpu() -> float:
     """CPU seconds of this process and of its waited-for children."""
     t = os.times()

@@ -3,7 +3,10 @@
 Kept minimal on purpose: everything it imports before the first answer is part of the cold
 start being measured. Prints one line `RESULT {json}` on stdout.
 
-    python benchmarks/coldstart_child.py REPO DATA_DIR SEEDS_DIR QUESTIONS_JSON COUNT
+    python benchmarks/coldstart_child.py REPO DATA_DIR SEEDS_DIR QUESTIONS_JSON COUNT [split]
+
+With `split`, each encoder's first call is timed on its own before the first question, to show
+what the first answer pays for (lazy model loading).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ def _since_process_start() -> float:
     return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _rss_now_kib() -> int:
+def _status_kib(field: str) -> int:
+    """A memory line of /proc/self/status (VmRSS: current, VmHWM: peak of this process)."""
     with open("/proc/self/status", encoding="ascii") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -37,12 +41,13 @@ def main() -> None:
     import sys
 
     repo, data_dir, seeds_dir, questions_file, count = sys.argv[1:6]
+    split = sys.argv[6:7] == ["split"]
     sys.path.insert(0, repo)
     from index import Library, Settings
 
     t_import = time.perf_counter()
     peak_after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    rss_after_import = _rss_now_kib()
+    rss_after_import = _status_kib("VmRSS")
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, ACUERDO_DATA_DIR=data_dir, ACUERDO_SEEDS_DIR=seeds_dir
@@ -52,6 +57,14 @@ def main() -> None:
 
     with open(questions_file, encoding="utf-8") as handle:
         questions = json.load(handle)
+    first_calls: dict[str, float] = {}
+    if split:
+        for role, encoder in (("primary", library.embedder), ("secondary", library.secondary)):
+            if encoder is not None:
+                started = time.perf_counter()
+                encoder.embed_queries(["hola"])
+                first_calls[role] = time.perf_counter() - started
+        t_open = time.perf_counter()
     first = library.ask(questions[0])
     t_answer = time.perf_counter()
     wall_answer = time.time()
@@ -76,7 +89,9 @@ def main() -> None:
         "maxrss_after_import_kib": peak_after_import,
         "rss_after_import_kib": rss_after_import,
         "maxrss_end_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "rss_end_kib": _rss_now_kib(),
+        "rss_end_kib": _status_kib("VmRSS"),
+        "hwm_end_kib": _status_kib("VmHWM"),
+        "first_calls_s": first_calls,
         "secondary": library.secondary.model_id if library.secondary is not None else None,
     }
     print("RESULT " + json.dumps(result), flush=True)

@@ -51,6 +51,8 @@ class QueryResult:
     passages: int
     cpu_others: str
     profile_rows: list[tuple[str, int, float, float]] = field(default_factory=list)
+    attribution: list[tuple[str, int, float]] = field(default_factory=list)
+    asks_profiled: int = 0
 
 
 def _timed(func: Callable[[], object]) -> float:
@@ -67,6 +69,9 @@ def bench_queries(
     secondary: Embedder | None = getattr(library, "secondary", None)
     retriever = getattr(library, "_retriever", None)  # private: only for the breakdown
     corpus = library.corpus()
+    lexical = getattr(corpus, "lexical", None)
+    if not hasattr(lexical, "search"):
+        lexical = None
 
     def one_pass(samples: dict[str, list[float]] | None) -> None:
         for question in questions:
@@ -80,7 +85,8 @@ def bench_queries(
                 timings["search"] = _timed(
                     lambda q=question: retriever.search(library.corpus(), q, k=5)
                 )
-            timings["lexical"] = _timed(lambda q=question: corpus.lexical.search(q, 100))
+            if lexical is not None:
+                timings["lexical"] = _timed(lambda q=question: lexical.search(q, 100))
             if samples is not None:
                 for key, value in timings.items():
                     samples[key].append(value)
@@ -98,7 +104,65 @@ def bench_queries(
     for question in questions:
         library.ask(question, channel="bench")
     profiler.disable()
-    return QueryResult(dict(samples), len(corpus), meter.describe(), _top_functions(profiler, 10))
+    return QueryResult(
+        dict(samples),
+        len(corpus),
+        meter.describe(),
+        _top_functions(profiler, 10),
+        _attribution(profiler, library),
+        len(questions),
+    )
+
+
+def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str, int, float]]:
+    """Cumulative time of the steps of `ask`, found by their code objects (label, calls, s)."""
+    import importlib
+
+    from index.library import Library as LibraryClass
+
+    def find(module: str, name: str) -> Any:
+        try:
+            return getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            return None
+
+    lexical_index = find("index.lexical", "LexicalIndex")
+    vector_index = find("index.vectors", "VectorIndex")
+
+    targets: list[tuple[str, object]] = [
+        ("`Library.ask` (total)", LibraryClass.ask),
+        ("primary encoder `embed_queries`", type(library.embedder).embed_queries),
+    ]
+    secondary = getattr(library, "secondary", None)
+    if secondary is not None and type(secondary) is not type(library.embedder):
+        targets += [
+            ("second encoder `embed_queries`", type(secondary).embed_queries),
+            (
+                "second encoder `embed_passages` (highlight tie-breaks)",
+                type(secondary).embed_passages,
+            ),
+        ]
+    retriever = getattr(library, "_retriever", None)
+    if retriever is not None:
+        for name in ("highlight", "_confidence", "_dense"):
+            if hasattr(type(retriever), name):
+                targets.append((f"`Retriever.{name}`", getattr(type(retriever), name)))
+    targets += [
+        ("`VectorIndex.search` (FAISS)", getattr(vector_index, "search", None)),
+        ("`LexicalIndex.search` (BM25)", getattr(lexical_index, "search", None)),
+        ("`LexicalIndex.term_overlap`", getattr(lexical_index, "term_overlap", None)),
+        ("`Library._try_log` (query log INSERT + commit)", getattr(LibraryClass, "_try_log", None)),
+    ]
+    raw: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = []
+    for label, function in targets:
+        code = getattr(function, "__code__", None)
+        if code is None:
+            continue
+        entry = raw.get((code.co_filename, code.co_firstlineno, code.co_name))
+        if entry is not None:
+            rows.append((label, int(entry[1]), float(entry[3])))
+    return rows
 
 
 def _top_functions(profiler: cProfile.Profile, count: int) -> list[tuple[str, int, float, float]]:
@@ -171,8 +235,23 @@ def report_queries(
         )
         rest = p50(s["search"]) - p50(all_embed)
         breakdown.append(["search − query embeds (FAISS, BM25, fusion, highlight)", ms(rest), ""])
-    breakdown.append(
-        ["BM25 `corpus.lexical.search(q, 100)`", ms(p50(s["lexical"])), ms(p95(s["lexical"]))]
+    if "lexical" in s:
+        breakdown.append(
+            ["BM25 `corpus.lexical.search(q, 100)`", ms(p50(s["lexical"])), ms(p95(s["lexical"]))]
+        )
+
+    total = next((t for label, _, t in result.attribution if "(total)" in label), 0.0)
+    attribution = md_table(
+        ["step (cProfile, one pass)", "calls", "ms per ask", "share of ask"],
+        [
+            [
+                label,
+                calls,
+                f"{seconds * 1000 / max(1, result.asks_profiled):.2f}",
+                f"{seconds / total:.0%}" if total else "",
+            ]
+            for label, calls, seconds in result.attribution
+        ],
     )
     profile = md_table(
         ["function (one profiled pass of ask over the questions)", "calls", "tottime", "cumtime"],
@@ -191,6 +270,10 @@ def report_queries(
             md_table(["measure", "p50", "p95", "target"], rows),
             "Breakdown of `ask` (p50; differences of medians, so approximate):",
             md_table(["part", "p50", "p95"], breakdown),
+            "Where `ask` spends its time, by step (one profiled pass over the questions; "
+            "cProfile slows pure-Python steps more than the C encoders; steps nest, e.g. "
+            "`highlight` includes the second encoder's passage embeds):",
+            attribution,
             "<details><summary>Profile: top functions by own time</summary>\n\n"
             + profile
             + "\n\n</details>",
@@ -221,9 +304,18 @@ def _encode_all(encoder: Embedder, texts: Sequence[str], batch_size: int) -> flo
 
 
 def bench_indexing(
-    library: Library, *, paragraphs: int, repeats: int, batch_size: int, seed: int
+    library: Library,
+    *,
+    paragraphs: int,
+    repeats: int,
+    batch_size: int,
+    seed: int,
+    deadline: float = float("inf"),
 ) -> tuple[list[IndexRun], list[str], float]:
-    """add_document of synthetic documents vs the raw encoders on the same texts and batches."""
+    """add_document of synthetic documents vs the raw encoders on the same texts and batches.
+
+    Runs after the first are skipped when they would end past `deadline` (time.monotonic()).
+    """
     from index.ingest import prepare_document
 
     encoders: list[tuple[str, Embedder]] = [("primary", library.embedder)]
@@ -236,7 +328,14 @@ def bench_indexing(
         encoder.embed_passages(warm)
 
     runs: list[IndexRun] = []
+    first_started = time.monotonic()
     for i in range(repeats):
+        run_started = time.monotonic()
+        if runs and run_started + (run_started - first_started) / len(runs) > deadline:
+            print(
+                f"[query] time budget: stopping after {len(runs)} indexing run(s)", file=sys.stderr
+            )
+            break
         name = f"sintetico-{seed + i}.txt"
         data = synthetic.document(paragraphs, seed=seed + i, seen=seen).encode("utf-8")
         texts = [c.text for c in prepare_document(name, data).chunks]
@@ -391,6 +490,7 @@ def run_child(
     count: int,
     *,
     python_flags: Sequence[str] = (),
+    split: bool = False,
 ) -> ChildRun:
     command = [
         sys.executable,
@@ -401,6 +501,7 @@ def run_child(
         str(seeds),
         str(questions_file),
         str(count),
+        *(["split"] if split else []),
     ]
     spawn_wall = time.time()
     started = time.perf_counter()
@@ -436,7 +537,7 @@ def span(values: Sequence[float]) -> str:
     return f"{secs(min(values))}–{secs(max(values))}" if values else ""
 
 
-def report_cold(runs: list[ChildRun], cli: list[float], cpu: str) -> str:
+def report_cold(runs: list[ChildRun], split: ChildRun, cli: list[float], cpu: str) -> str:
     def col(key: str) -> list[float]:
         return [r.data[key] for r in runs]
 
@@ -451,17 +552,17 @@ def report_cold(runs: list[ChildRun], cli: list[float], cpu: str) -> str:
         [
             "in-process: kernel process start → answer (/proc starttime, ±10 ms)",
             secs(p50(col("answer_since_process_start_s"))),
-            "",
+            span(col("answer_since_process_start_s")),
             "",
         ],
         [
             "in-process: `perf_counter()` at top of script → answer",
             secs(p50(col("answer_since_top_s"))),
-            "",
+            span(col("answer_since_top_s")),
             "",
         ],
         ["  `from index import Library, Settings`", secs(p50(col("import_s"))), "", ""],
-        ["  `Library.open(settings)` (DB, models, corpus load)", secs(p50(col("open_s"))), "", ""],
+        ["  `Library.open(settings)`", secs(p50(col("open_s"))), "", ""],
         ["  first `library.ask(q)`", secs(p50(col("first_ask_s"))), "", ""],
         [
             "process spawn → exit (includes interpreter teardown)",
@@ -479,6 +580,12 @@ def report_cold(runs: list[ChildRun], cli: list[float], cpu: str) -> str:
                 "(info)",
             ]
         )
+    first_calls = split.data.get("first_calls_s", {})
+    split_rows: list[list[object]] = [
+        [f"first `{role}.embed_queries(['hola'])`", secs(seconds)]
+        for role, seconds in first_calls.items()
+    ]
+    split_rows.append(["then the first `library.ask(q)`", secs(split.data["first_ask_s"])])
     return "\n\n".join(
         [
             "## Cold start to first answer",
@@ -486,6 +593,9 @@ def report_cold(runs: list[ChildRun], cli: list[float], cpu: str) -> str:
             f"unmeasured run to warm the OS page cache); median of {len(runs)} runs. Other "
             f"processes used {cpu} meanwhile.",
             md_table(["measure", "p50", "range", "target"], rows),
+            "What the first `ask` pays for (one more process, each encoder called once on its "
+            "own first; models load lazily on first use):",
+            md_table(["step", "time"], split_rows),
         ]
     )
 
@@ -496,14 +606,20 @@ def report_memory(serve: ChildRun) -> str:
     later = d["later_asks_s"]
     rows: list[list[object]] = [
         [
-            "peak RSS after import only (`ru_maxrss`)",
-            f"{d['maxrss_after_import_kib'] / 1024:.0f} MiB",
+            "RSS after `from index import …` only (VmRSS; `ru_maxrss` "
+            f"{d['maxrss_after_import_kib'] / 1024:.0f} MiB)",
+            f"{d['rss_after_import_kib'] / 1024:.0f} MiB",
             "",
         ],
         [
             f"**peak RSS after answering {d['asked']} questions (`ru_maxrss`)**",
-            f"**{peak:.0f} MiB**",
+            f"**{peak:.0f} MiB** ({peak * 1.048576:.0f} MB)",
             f"< {TARGET_RSS_MIB:.0f} MB {verdict(peak * 1.048576 < TARGET_RSS_MIB)}",
+        ],
+        [
+            "peak RSS of the process's own memory map (VmHWM)",
+            f"{d['hwm_end_kib'] / 1024:.0f} MiB",
+            "",
         ],
         ["current RSS at the end (VmRSS)", f"{d['rss_end_kib'] / 1024:.0f} MiB", ""],
     ]
@@ -511,8 +627,96 @@ def report_memory(serve: ChildRun) -> str:
         [
             "## Memory of a serving process",
             f"One fresh process: import, open, then {d['asked']} questions "
-            f"(ask p50 {ms(p50(later))}, p95 {ms(p95(later))} in that process).",
+            f"(ask p50 {ms(p50(later))}, p95 {ms(p95(later))} in that process). It is spawned "
+            "before the benchmark loads any model itself, because Linux carries the parent's "
+            "peak RSS into a child's `ru_maxrss`.",
             md_table(["measure", "value", "target"], rows),
+        ]
+    )
+
+
+# -- OpenMP settings of the primary encoder ------------------------------------------------------
+
+OMP_PROBE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from index import Settings
+from index.embedding import load_embedder
+questions = json.loads(open(sys.argv[2], encoding="utf-8").read())
+passages = json.loads(open(sys.argv[3], encoding="utf-8").read())
+embedder = load_embedder(Settings(_env_file=None).embedding_model)
+if sys.argv[5] == "1":  # a second long-lived thread uses the encoder (like the bot's worker)
+    from concurrent.futures import ThreadPoolExecutor
+    other = ThreadPoolExecutor(1)  # stays alive, and so does its libgomp thread pool
+    other.submit(embedder.embed_queries, ["hola"]).result()
+for q in questions[:5]:
+    embedder.embed_queries([q])
+times = []
+for i in range(int(sys.argv[4])):
+    started = time.perf_counter()
+    embedder.embed_queries([questions[i % len(questions)]])
+    times.append(time.perf_counter() - started)
+started = time.perf_counter()
+embedder.embed_passages(passages)
+batch = time.perf_counter() - started
+print("RESULT " + json.dumps({"query": times, "batch": batch, "n": len(passages)}))
+"""
+
+OMP_VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("default (as configured)", {}),
+    ("default, after a second (still running) thread called the encoder", {"_TWO_THREADS": "1"}),
+    ("OMP_WAIT_POLICY=PASSIVE", {"OMP_WAIT_POLICY": "PASSIVE"}),
+    ("GOMP_SPINCOUNT=10000 (libgomp: spin less before sleeping)", {"GOMP_SPINCOUNT": "10000"}),
+    ("OMP_NUM_THREADS=1", {"OMP_NUM_THREADS": "1"}),
+)
+
+
+def bench_omp(root: Path, questions_file: Path, passages: list[str], reps: int) -> str:
+    """The e5 engine's OpenMP team under each setting, in fresh processes (it is read at load)."""
+    passages_file = root / "omp-passages.json"
+    passages_file.write_text(json.dumps(passages, ensure_ascii=False), encoding="utf-8")
+    rows: list[list[object]] = []
+    for label, variant in OMP_VARIANTS:
+        extra = {k: v for k, v in variant.items() if not k.startswith("_")}
+        env = dict(os.environ, **extra)
+        command = [
+            sys.executable,
+            "-c",
+            OMP_PROBE,
+            str(REPO),
+            str(questions_file),
+            str(passages_file),
+            str(reps),
+            variant.get("_TWO_THREADS", "0"),
+        ]
+        with CpuMeter() as meter:
+            proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+        if proc.returncode != 0 or line is None:
+            rows.append([label, "failed", "", "", proc.stderr.strip().splitlines()[-1:]])
+            continue
+        data = json.loads(line[len("RESULT ") :])
+        rows.append(
+            [
+                label,
+                ms(p50(data["query"])),
+                ms(p95(data["query"])),
+                f"{data['n'] / data['batch']:.1f} passages/s",
+                meter.describe(),
+            ]
+        )
+    return "\n\n".join(
+        [
+            "## Primary encoder vs OpenMP settings (fresh processes)",
+            f"`embed_queries([q])` × {reps} and one `embed_passages` batch of {len(passages)}, per "
+            "setting. The engine's OpenMP (libgomp) workers spin between parallel regions. Once a "
+            "second thread has called the engine, libgomp manages more threads than there are "
+            "cores and throttles that spinning to almost nothing, which costs as much as PASSIVE; "
+            "conversely, while another process keeps the cores busy, spinning is what makes the "
+            "default slow (see the other processes' CPU column).",
+            md_table(
+                ["setting", "query p50", "query p95", "batch rate", "other processes' CPU"], rows
+            ),
         ]
     )
 
@@ -571,7 +775,7 @@ def importtime_table(entries: list[ImportEntry], top: int = 12) -> str:
             while via is not None and package(entries[via].name) not in own:
                 via = entries[via].parent
             if pkg not in own:
-                slot["via"].add(entries[via].name if via is not None else "(script)")
+                slot["via"].add(entries[via].name if via is not None else "(lazily, at run time)")
     ranked = sorted(totals.items(), key=lambda kv: -kv[1]["cumulative"])[:top]
     rows = [
         [
@@ -584,6 +788,24 @@ def importtime_table(entries: list[ImportEntry], top: int = 12) -> str:
     ]
     return md_table(
         ["package", "cumulative (with its deps)", "own modules", "first imported by"], rows
+    )
+
+
+def report_imports(entries: list[ImportEntry]) -> str:
+    index_entry = next((e for e in entries if e.name == "index" and e.depth == 0), None)
+    note = (
+        f"`import index` itself: {index_entry.cumulative_us / 1e6:.2f} s cumulative (under "
+        "-X importtime, which inflates it a little)."
+        if index_entry
+        else ""
+    )
+    return "\n\n".join(
+        [
+            "## Import time (python -X importtime, whole cold start)",
+            "Top-level packages by cumulative import time over the whole child process (imports "
+            f"done lazily inside `Library.open`/`ask` included). {note}",
+            importtime_table(entries),
+        ]
     )
 
 
@@ -608,6 +830,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--paragraphs", type=int, default=200, help="paragraphs per synthetic document (200)"
     )
     parser.add_argument("--index-runs", type=int, default=2, help="synthetic documents to add (2)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=240.0,
+        help="seconds after which no further indexing run starts (240): a busy machine "
+        "makes encoding several times slower",
+    )
     parser.add_argument("--cold-runs", type=int, default=3, help="cold-start processes to time (3)")
     parser.add_argument(
         "--cli-runs", type=int, default=2, help="`acuerdo ask` runs to time (2; 0 skips)"
@@ -621,9 +850,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="auto",
         help="profile imports with -X importtime (auto: when cold start misses its target)",
     )
+    parser.add_argument(
+        "--omp-reps",
+        type=int,
+        default=40,
+        help="query embeds per OpenMP setting in the OpenMP comparison (40; 0 skips it)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic documents (1)")
     parser.add_argument(
         "--seeds-dir", type=Path, default=REPO / "seeds", help="seed documents folder"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=30.0,
+        help="wait up to this many seconds for other processes to go idle (30)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
     parser.add_argument(
@@ -634,75 +875,67 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from index import Library, Settings
-
     questions, source = benchlib.load_questions(args.questions)
     facts = benchlib.machine_facts()
+    facts.append(("machine before start", benchlib.wait_for_quiet(args.wait_quiet)))
+    budget_start = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="acuerdo-bench-"))
     data_dir = root / "data"
-    sections: list[str] = []
+    questions_file = root / "questions.json"
+    questions_file.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+    seeds = args.seeds_dir
+    sections: dict[str, str] = {}
     try:
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, ACUERDO_DATA_DIR=data_dir, ACUERDO_SEEDS_DIR=args.seeds_dir
-        )
-        print(f"[query] opening a fresh library in {data_dir} (seeding)…", file=sys.stderr)
-        started = time.perf_counter()
-        library = Library.open(settings)
-        first_open = time.perf_counter() - started
-        names = {"primary": library.embedder.model_id}
-        secondary = getattr(library, "secondary", None)
-        if secondary is not None:
-            names["secondary"] = secondary.model_id
-        encoders = " + ".join(f"`{v}`" for v in names.values())
-        facts.append(("encoders", encoders))
+        # Subprocesses first, while this process is still small: Linux carries a parent's peak
+        # RSS into a forked child's ru_maxrss, so spawning them from a process holding the
+        # models would inflate the memory figures.
+        print(f"[query] initialising {data_dir} in a child (seeding)…", file=sys.stderr)
+        init = run_child(data_dir, seeds, questions_file, 1)
         facts.append(
-            ("first `Library.open` (create DB, load models, embed seed)", secs(first_open))
+            (
+                "first `Library.open` on an empty data dir (create DB, embed the seed)",
+                secs(init.data["open_s"]),
+            )
         )
-
-        print("[query] query latency…", file=sys.stderr)
-        result = bench_queries(library, questions, rounds=args.rounds, warmup=args.warmup)
-        sections.append(report_queries(result, len(questions), args.rounds, source, encoders))
-
         print("[query] cold start and memory…", file=sys.stderr)
-        questions_file = root / "questions.json"
-        questions_file.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
-        run_child(data_dir, args.seeds_dir, questions_file, 1)  # warm the page cache
+        run_child(data_dir, seeds, questions_file, 1)  # warm the OS page cache
         with CpuMeter() as meter:
-            cold = [
-                run_child(data_dir, args.seeds_dir, questions_file, 1)
-                for _ in range(args.cold_runs)
-            ]
-            cli = [run_cli(data_dir, args.seeds_dir, questions[0]) for _ in range(args.cli_runs)]
-        sections.append(report_cold(cold, cli, meter.describe()))
-        serve = run_child(data_dir, args.seeds_dir, questions_file, args.serve_questions)
-        sections.append(report_memory(serve))
+            cold = [run_child(data_dir, seeds, questions_file, 1) for _ in range(args.cold_runs)]
+            split = run_child(data_dir, seeds, questions_file, 1, split=True)
+            cli = [run_cli(data_dir, seeds, questions[0]) for _ in range(args.cli_runs)]
+        sections["cold"] = report_cold(cold, split, cli, meter.describe())
+        serve = run_child(data_dir, seeds, questions_file, args.serve_questions)
+        sections["memory"] = report_memory(serve)
         cold_p50 = p50([r.spawn_to_answer_s for r in cold])
         if args.importtime == "always" or (
             args.importtime == "auto" and cold_p50 >= TARGET_COLD_START_S
         ):
             print("[query] -X importtime…", file=sys.stderr)
             traced = run_child(
-                data_dir, args.seeds_dir, questions_file, 1, python_flags=("-X", "importtime")
+                data_dir, seeds, questions_file, 1, python_flags=("-X", "importtime")
             )
-            entries = parse_importtime(traced.stderr)
-            index_entry = next((e for e in entries if e.name == "index" and e.depth == 0), None)
-            index_note = (
-                f"`import index` itself: {index_entry.cumulative_us / 1e6:.2f} s cumulative "
-                f"(under -X importtime, which inflates it a little)."
-                if index_entry
-                else ""
-            )
-            sections.append(
-                "\n\n".join(
-                    [
-                        "## Import time (python -X importtime, whole cold start)",
-                        "Top-level packages by cumulative import time over the whole child "
-                        "process "
-                        f"(imports done lazily inside `Library.open`/`ask` included). {index_note}",
-                        importtime_table(entries),
-                    ]
-                )
-            )
+            sections["imports"] = report_imports(parse_importtime(traced.stderr))
+        if args.omp_reps > 0:
+            print("[query] OpenMP settings…", file=sys.stderr)
+            batch = synthetic.paragraphs(32, seed=args.seed + 20_000)
+            sections["omp"] = bench_omp(root, questions_file, batch, args.omp_reps)
+
+        from index import Library, Settings
+
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, ACUERDO_DATA_DIR=data_dir, ACUERDO_SEEDS_DIR=seeds
+        )
+        library = Library.open(settings)
+        names = {"primary": library.embedder.model_id}
+        secondary = getattr(library, "secondary", None)
+        if secondary is not None:
+            names["secondary"] = secondary.model_id
+        encoders = " + ".join(f"`{v}`" for v in names.values())
+        facts.append(("encoders", encoders))
+
+        print("[query] query latency…", file=sys.stderr)
+        result = bench_queries(library, questions, rounds=args.rounds, warmup=args.warmup)
+        sections["query"] = report_queries(result, len(questions), args.rounds, source, encoders)
 
         print("[query] indexing throughput…", file=sys.stderr)
         runs, roles, refresh_s = bench_indexing(
@@ -711,12 +944,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             repeats=args.index_runs,
             batch_size=settings.embed_batch_size,
             seed=args.seed,
+            deadline=budget_start + args.budget,
         )
-        sections.insert(
-            1,
-            report_indexing(
-                runs, roles, names, settings.embed_batch_size, refresh_s, len(library.corpus())
-            ),
+        sections["index"] = report_indexing(
+            runs, roles, names, settings.embed_batch_size, refresh_s, len(library.corpus())
         )
     finally:
         if args.keep:
@@ -724,13 +955,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
 
+    facts.append(
+        ("benchmark run time (after the quiet wait)", secs(time.monotonic() - budget_start))
+    )
+    order = ("query", "index", "cold", "memory", "imports", "omp")
     header = "\n\n".join(
         [
             "# Retrieval core benchmark (`benchmarks/query.py`)",
             md_table(["machine", "value"], facts),
         ]
     )
-    benchlib.write_report(args.output, header + "\n\n" + "\n\n".join(sections))
+    body = "\n\n".join(sections[key] for key in order if key in sections)
+    benchlib.write_report(args.output, header + "\n\n" + body)
     return 0
 
 

@@ -102,11 +102,11 @@ def update_corpus(
     current: Corpus,
     *,
     secondary: Embedder | None = None,
-    vector_file: Path | None = None,
 ) -> Corpus | None:
     """`current` with the database's later changes applied, or None when a full load is due.
 
     Only added passages are read; the indexes are copied and changed, never the ones serving.
+    Nothing is written to disk here: see `save_corpus`.
     """
     state = read_state(session)  # the version first: a change landing meanwhile is seen next time
     if state is None or state.model_id != current.model_id:
@@ -137,11 +137,6 @@ def update_corpus(
     gone = set(removed)
     records = {pid: record for pid, record in current.records.items() if pid not in gone}
     records.update((row.id, _record(row)) for row in rows)
-    if vector_file is not None:
-        vectors.save(vector_file, IndexMeta(state.model_id, state.version, len(vectors), dim))
-        if aux is not None and secondary is not None:
-            meta = IndexMeta(secondary.model_id, state.version, len(aux), secondary.dim)
-            aux.save(secondary_file(vector_file), meta)  # type: ignore[arg-type]
     return Corpus(
         model_id=state.model_id,
         version=state.version,
@@ -190,6 +185,17 @@ def previous_passages(records: Iterable[PassageRecord]) -> dict[int, int]:
         for (document_id, ordinal), pid in by_position.items()
         if (document_id, ordinal - 1) in by_position
     }
+
+
+def save_corpus(corpus: Corpus, vector_file: Path, *, secondary: Embedder | None) -> None:
+    """Write both vector indexes with the state they reflect (atomically, file by file)."""
+    corpus.vectors.save(
+        vector_file,
+        IndexMeta(corpus.model_id, corpus.version, len(corpus.vectors), corpus.vectors.dim),
+    )
+    if corpus.secondary is not None and secondary is not None:
+        meta = IndexMeta(secondary.model_id, corpus.version, len(corpus.secondary), secondary.dim)
+        corpus.secondary.save(vector_file.with_name("vectors-secondary.faiss"), meta)
 
 
 def secondary_file(vector_file: Path | None) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from index import storage
 from index.config import Settings
-from index.corpus import Corpus, load_corpus, read_state, update_corpus
+from index.corpus import Corpus, load_corpus, read_state, save_corpus, update_corpus
 from index.db import GuardedSession, SessionFactory, guarded, open_database, read_snapshot
 from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
@@ -21,6 +22,7 @@ from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
 from index.ingest import Progress
 from index.models import Passage, QueryLog
 from index.retrieval import Retriever
+from index.saver import BackgroundSaver
 from index.writer import DocumentWriter, Notice
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Library:
         self._refresh_lock = threading.Lock()
         self._corpus: Corpus | None = None
         self._model_mismatch: str | None = None
+        self._saver = BackgroundSaver()
         self._writer = DocumentWriter(
             sessions, embedder, secondary=secondary, batch_size=batch_size
         )
@@ -159,9 +162,13 @@ class Library:
                     return False
                 corpus = None
                 if current is not None and not force:
-                    corpus = update_corpus(
-                        session, current, secondary=self._secondary, vector_file=self.vector_file
-                    )
+                    corpus = update_corpus(session, current, secondary=self._secondary)
+                    if corpus is not None:
+                        self._saver.submit(
+                            functools.partial(
+                                save_corpus, corpus, self.vector_file, secondary=self._secondary
+                            )
+                        )
                 if corpus is None:
                     corpus = load_corpus(
                         session,
@@ -298,6 +305,10 @@ class Library:
                 helpful=helpful,
                 passage_id=passage_id,
             )
+
+    def wait_for_files(self) -> None:
+        """Block until the index files reflect the served snapshot (they are written behind)."""
+        self._saver.wait()
 
     def health(self) -> dict[str, object]:
         """Database reachability and index readiness, for /healthz."""

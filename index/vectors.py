@@ -55,16 +55,12 @@ class VectorIndex:
 
     @classmethod
     def build(
-        cls,
-        dim: int,
-        ids: npt.ArrayLike,
-        vectors: Matrix,
-        *,
-        approximate_from: int = APPROXIMATE_FROM,
+        cls, dim: int, ids: npt.ArrayLike, vectors: Matrix, *, approximate_from: int | None = None
     ) -> VectorIndex:
         """A new index holding `vectors` under `ids`: exact, or IVF for large corpora."""
         matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
-        approximate = len(matrix) >= approximate_from
+        threshold = APPROXIMATE_FROM if approximate_from is None else approximate_from
+        approximate = len(matrix) >= threshold
         built = cls(dim, _trained_ivf(dim, matrix)) if approximate else cls(dim)
         built.add(ids, matrix)
         return built

@@ -270,3 +270,19 @@ def test_incremental_refresh_equals_a_full_reload(library: Library, monkeypatch)
         want, want_scores = full.lexical.search(question, 10)
         assert got.tolist() == want.tolist() and np.allclose(scores, want_scores)
     assert added.id in {r.document_id for r in incremental.records.values()}
+
+
+def test_index_files_follow_incremental_changes(
+    library: Library, database_url: str, settings_for, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    library.add_document("nota.txt", DOC.encode(), title="Nota")
+    library.wait_for_files()
+    notices: list[str] = []
+    reopened = Library.open(
+        settings_for(DATABASE_URL=database_url),
+        embedder=fake_embedder,
+        secondary=AUX,
+        notice=notices.append,
+    )
+    assert not any("reconstruyendo" in n for n in notices)  # both files matched the database
+    assert len(reopened.corpus()) == 16
