@@ -215,8 +215,10 @@ def _vectors_from(
     loaded = VectorIndex.load(path) if path is not None else None
     if loaded is not None and loaded[1] == meta:
         return loaded[0]
-    if on_rebuild is not None:
-        on_rebuild("reconstruyendo el índice vectorial desde la base de datos")
+    if on_rebuild is not None and rows:
+        on_rebuild(
+            f"Construyendo el índice vectorial desde la base de datos ({len(rows)} pasajes)…"
+        )
     matrix = _stack([getattr(row, column) for row in rows], dim=meta.dim)
     vectors = VectorIndex.build(meta.dim, [row.id for row in rows], matrix)
     if path is not None:

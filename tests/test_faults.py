@@ -152,5 +152,5 @@ def test_deleted_index_file_is_rebuilt_from_the_database(tmp_path: Path) -> None
     second = _cli(tmp_path, "ask", "fentanilo", "--json")
     out, err = second.communicate(timeout=120)
     assert json.loads(out)["results"] == before
-    assert "reconstruyendo" in err
+    assert "Construyendo el índice vectorial" in err
     assert (tmp_path / "data" / "vectors.faiss").exists()

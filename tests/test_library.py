@@ -284,5 +284,5 @@ def test_index_files_follow_incremental_changes(
         secondary=AUX,
         notice=notices.append,
     )
-    assert not any("reconstruyendo" in n for n in notices)  # both files matched the database
+    assert not any("índice vectorial" in n for n in notices)  # both files matched the database
     assert len(reopened.corpus()) == 16

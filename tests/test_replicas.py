@@ -281,7 +281,7 @@ def test_upload_through_one_replica_is_answered_by_the_other_without_re_embeddin
             replicas.append(b)
             _wait_until_ready(replicas)
             assert len(fake.wait_for("setWebhook", count=2, timeout=30)) == 2
-            assert "reconstruyendo el índice vectorial desde la base de datos" in b.log()
+            assert "Construyendo el índice vectorial desde la base de datos" in b.log()
             assert a.embedded() == {} and b.embedded() == {}  # the seed came from the database
 
             # Questions through either replica land in the one shared query log.
