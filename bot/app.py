@@ -7,7 +7,6 @@ import contextlib
 import logging
 
 from telegram import BotCommand, Update
-from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -128,4 +127,4 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     return 0
 
 
-__all__ = ["ChatType", "build_application", "run_bot"]
+__all__ = ["build_application", "run_bot"]
