@@ -203,27 +203,10 @@ def _stage(samples: Sequence[Sample], start: str, end: str) -> list[float]:
 async def running(settings: Settings, library: Library) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """The production application polling the fake, as tests/botkit.py's `running_bot` does."""
     from bot.app import build_application
+    from tests.botkit import polling
 
-    app = build_application(settings, library)
-    await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(
-        poll_interval=0.0,
-        timeout=1,
-        allowed_updates=["message", "edited_message", "callback_query", "inline_query"],
-    )
-    try:
+    async with polling(build_application(settings, library)) as app:
         yield app
-    finally:
-        if app.updater.running:
-            await app.updater.stop()
-        await app.stop()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
-        await app.shutdown()
 
 
 def initialise_data_dir(data_dir: Path, seeds: Path) -> None:

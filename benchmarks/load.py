@@ -368,6 +368,7 @@ async def run_database(
 ) -> DatabaseRun:
     from bot.app import build_application
     from index import Library, Settings
+    from tests.botkit import polling
     from tests.fake_telegram import TOKEN, FakeTelegram
 
     root = Path(tempfile.mkdtemp(prefix=f"acuerdo-load-{database}-"))
@@ -402,18 +403,8 @@ async def run_database(
             app = build_application(settings, library)
             worker = app.bot_data["services"].worker
             default_bound = int(worker._max_pending)
-            await app.initialize()
-            assert app.post_init is not None
-            await app.post_init(app)
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(
-                poll_interval=0.0,
-                timeout=1,
-                allowed_updates=["message", "edited_message", "callback_query", "inline_query"],
-            )
             runs: list[RunResult] = []
-            try:
+            async with polling(app):
                 print(f"[load:{database}] warm-up through the bot…", file=sys.stderr)
                 flood_at = functools.partial(
                     flood, fake, library, worker, timer, per_user=args.per_user, seed=args.seed
@@ -446,13 +437,6 @@ async def run_database(
                     await asyncio.sleep(2.0)
                     print(f"[load:{database}] simulated fix…", file=sys.stderr)
                     runs.append(await simulated_fix(flood_at, worker, args))
-            finally:
-                if app.updater.running:
-                    await app.updater.stop()
-                await app.stop()
-                if app.post_shutdown is not None:
-                    await app.post_shutdown(app)
-                await app.shutdown()
             logged = library.stats().questions
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -113,6 +113,29 @@ def dispose(library: Library) -> None:
     library._sessions.kw["bind"].dispose()
 
 
+ALL_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "inline_query"]
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Start `app` as `run_polling` would (post_init included), poll with no delay, stop it."""
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALL_UPDATES)
+    try:
+        yield app
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        await app.stop()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+        await app.shutdown()
+
+
 @contextlib.asynccontextmanager
 async def running_bot(
     settings: Settings,
@@ -127,29 +150,8 @@ async def running_bot(
         Library.open, settings, embedder=embedder, secondary=secondary, notice=notice
     )
     app = build_application(settings, library)
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(
-        poll_interval=0.0,
-        timeout=1,
-        allowed_updates=[
-            "message",
-            "edited_message",
-            "channel_post",
-            "callback_query",
-            "inline_query",
-        ],
-    )
     try:
-        yield RunningBot(fake, app, library, settings)
+        async with polling(app):
+            yield RunningBot(fake, app, library, settings)
     finally:
-        if app.updater.running:
-            await app.updater.stop()
-        await app.stop()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
-        await app.shutdown()
         dispose(library)
