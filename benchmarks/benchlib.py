@@ -13,7 +13,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "benchmarks" / "results"
-DEV_QA = Path("/work/shared/eval/dev_qa.jsonl")
+# The shared development set lives beside the checkout (as ../shared in CI and here).
+DEV_QA = REPO.parent / "shared" / "eval" / "dev_qa.jsonl"
 
 PROXY_ENV_VARS = (
     "HTTP_PROXY",
