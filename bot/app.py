@@ -96,7 +96,9 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    application.bot_data["services"].worker.shutdown()
+    services = application.bot_data["services"]
+    services.worker.shutdown()
+    await asyncio.to_thread(services.library.close)
 
 
 async def _refresh_loop(application: Application, seconds: float) -> None:  # type: ignore[type-arg]

@@ -125,7 +125,13 @@ class LexicalIndex:
 
     def search(self, query: str, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Best `k` (ids, scores) with a positive score, best first."""
-        scores = self._bm25.scores(self._analyzer.terms(query))
+        return self.search_terms(self._analyzer.terms(query), k)
+
+    def search_terms(
+        self, terms: Sequence[str], k: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """`search` for a question already analysed (`analyzer.terms`)."""
+        scores = self._bm25.scores(terms)
         positive = np.flatnonzero(scores > 0)
         if len(positive) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -134,7 +140,10 @@ class LexicalIndex:
 
     def term_overlap(self, query: str, passage_id: int) -> float:
         """Share of the query's content terms found in one passage (0 when it has none)."""
-        terms = set(self._analyzer.terms(query))
+        return self.coverage(frozenset(self._analyzer.terms(query)), passage_id)
+
+    def coverage(self, terms: frozenset[str], passage_id: int) -> float:
+        """`term_overlap` for a question already analysed."""
         if not terms:
             return 0.0
         return len(terms & self.passage_terms(passage_id)) / len(terms)

@@ -21,6 +21,7 @@ from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
 from index.ingest import Progress
 from index.models import Passage, QueryLog
+from index.querylog import LoggedQuestion, QueryLogWriter
 from index.retrieval import Retriever
 from index.saver import BackgroundSaver
 from index.writer import DocumentWriter, Notice
@@ -58,6 +59,7 @@ class Library:
         self._corpus: Corpus | None = None
         self._model_mismatch: str | None = None
         self._saver = BackgroundSaver()
+        self._log = QueryLogWriter(sessions)
         self._writer = DocumentWriter(
             sessions, embedder, secondary=secondary, batch_size=batch_size
         )
@@ -123,6 +125,7 @@ class Library:
         if not seeded:
             self._writer.seed(seeds_dir, notice)
         self.refresh(notice=notice)
+        self._log.reserve()
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -190,18 +193,19 @@ class Library:
         started = time.perf_counter()
         result = self._retriever.search(self.corpus(), text, k=k)
         latency_ms = (time.perf_counter() - started) * 1000
-        entry = QueryLog(
-            question=text[:2000],
-            user_hash=hash_user(user_id),
-            channel=channel,
-            top_passage_id=result.hits[0].passage_id if result.hits else None,
-            passage_ids=",".join(str(h.passage_id) for h in result.hits),
-            top_score=result.hits[0].dense if result.hits else None,
-            confidence=result.confidence,
-            answered=result.answered,
-            latency_ms=latency_ms,
+        query_id = self._log.record(
+            LoggedQuestion(
+                question=text[:2000],
+                user_hash=hash_user(user_id),
+                channel=channel,
+                top_passage_id=result.hits[0].passage_id if result.hits else None,
+                passage_ids=",".join(str(h.passage_id) for h in result.hits),
+                top_score=result.hits[0].dense if result.hits else None,
+                confidence=result.confidence,
+                answered=result.answered,
+                latency_ms=latency_ms,
+            )
         )
-        query_id = self._try_log(entry)
         return Answer(
             question=text,
             answered=result.answered,
@@ -211,17 +215,18 @@ class Library:
             latency_ms=latency_ms,
         )
 
-    def _try_log(self, entry: QueryLog) -> int | None:
-        # A question is still answered when the log cannot be written (the indexes are in memory).
-        try:
-            with self._db() as session, session.begin():
-                return storage.log_query(session, entry)
-        except StorageError:
-            log.warning("query log unavailable; answering without logging")
-            return None
+    def flush_log(self, timeout: float = 5.0) -> bool:
+        """Write the questions still queued for the query log; False if the database refused."""
+        return self._log.flush(timeout)
+
+    def close(self) -> None:
+        """Write what is still queued (query log, index files); the library stays usable."""
+        self._log.close()
+        self._saver.wait()
 
     def replay(self, query_id: int) -> Answer:
         """A logged answer again ("Otro pasaje" after a restart); removed passages are skipped."""
+        self._log.flush()
         with self._db() as session:
             entry = session.get(QueryLog, query_id)
             if entry is None:
@@ -286,6 +291,7 @@ class Library:
             ]
 
     def stats(self, *, top: int = 5) -> Stats:
+        self._log.flush()
         with self._db() as session:
             documents, passages = storage.count_corpus(session)
             questions, answered = storage.count_queries(session)
@@ -297,6 +303,7 @@ class Library:
         self, query_id: int, *, user_id: int | str, helpful: bool, passage_id: int | None = None
     ) -> bool:
         """Record 👍/👎 for a logged answer; False when that answer is unknown."""
+        self._log.flush()
         with self._db() as session, session.begin():
             return storage.record_feedback(
                 session,
@@ -329,6 +336,7 @@ class Library:
             "index_version": corpus.version if corpus else None,
             "database_version": version,
             "passages": len(corpus) if corpus else 0,
+            "query_log_pending": self._log.pending,
         }
 
     # -- writing --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -77,8 +78,24 @@ class IndexState(Base):
     )
 
 
+class IdBlock(Base):
+    """The next free id of a table whose rows get their ids from the process that writes them.
+
+    Each process reserves a block of ids at a time (index/querylog.py), so it can hand out an id
+    at once and write the row later, and replicas sharing a database never collide.
+    """
+
+    __tablename__ = "id_blocks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class QueryLog(Base):
-    """One question asked, how it was answered, and how long it took."""
+    """One question asked, how it was answered, and how long it took.
+
+    Ids come from `IdBlock` (written behind the answer), not from the database's autoincrement.
+    """
 
     __tablename__ = "query_log"
 

@@ -87,7 +87,10 @@ class Retriever:
             aux_query = self._secondary.embed_queries([question])[0]
             aux = self._dense(corpus.secondary, aux_query)
             lists.append(aux)
-        lexical_ids, lexical_scores = corpus.lexical.search(question, self._candidates)
+        # The question is analysed once; BM25, coverage, lead-in and highlight share the terms.
+        terms = corpus.lexical.analyzer.terms(question)
+        term_set = frozenset(terms)
+        lexical_ids, lexical_scores = corpus.lexical.search_terms(terms, self._candidates)
         lexical_list = lexical_ids.tolist()
         lexical_scores_by_id = dict(zip(lexical_list, lexical_scores.tolist(), strict=True))
         lexical = _Ranked(lexical_list, lexical_scores_by_id)
@@ -103,13 +106,14 @@ class Retriever:
                 cosine[pid] = float(np.dot(corpus.vectors.vector(pid), query))
         # Rank fusion makes exact ties on small corpora; the dense cosine breaks them.
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
-        ordered, lead_in_cover = self._with_lead_in(corpus, question, ordered)
+        ordered, lead_in_cover = self._with_lead_in(corpus, term_set, ordered)
         ranked_ids = ordered[:k]
         hits = tuple(
             self._hit(
                 corpus,
                 pid,
                 question,
+                term_set,
                 fused[pid],
                 cosine[pid],
                 lexical.scores.get(pid, 0.0),
@@ -120,12 +124,12 @@ class Retriever:
             for position, pid in enumerate(ranked_ids)
         )
         confidence = self._confidence(
-            corpus, question, hits[0].passage_id, dense, aux, lead_in_cover
+            corpus, term_set, hits[0].passage_id, dense, aux, lead_in_cover
         )
         return Retrieval(hits=hits, answered=confidence >= 1.0, confidence=confidence)
 
     def _with_lead_in(
-        self, corpus: Corpus, question: str, ordered: list[int]
+        self, corpus: Corpus, terms: frozenset[str], ordered: list[int]
     ) -> tuple[list[int], float | None]:
         """Put first a near-top passage completing the question only with its previous paragraph.
 
@@ -139,7 +143,6 @@ class Retriever:
         Returns the new order and, when a passage was moved, its coverage (1.0), which is also
         the evidence to answer with it.
         """
-        terms = set(corpus.lexical.analyzer.terms(question))
         if not terms or len(ordered) < 2:
             return ordered, None
         if terms <= self._with_previous(corpus, ordered[0]):
@@ -164,7 +167,7 @@ class Retriever:
     def _confidence(
         self,
         corpus: Corpus,
-        question: str,
+        terms: frozenset[str],
         top_id: int,
         dense: _Ranked,
         aux: _Ranked | None,
@@ -174,7 +177,7 @@ class Retriever:
 
         For a passage moved up with its lead-in, terms of the previous paragraph count too.
         """
-        evidence = [corpus.lexical.term_overlap(question, top_id) / COVER_THRESHOLD]
+        evidence = [corpus.lexical.coverage(terms, top_id) / COVER_THRESHOLD]
         if lead_in_cover is not None:
             evidence.append(lead_in_cover / COVER_THRESHOLD)
         if self._dense_gate is not None:
@@ -189,6 +192,7 @@ class Retriever:
         corpus: Corpus,
         pid: int,
         question: str,
+        terms: frozenset[str],
         score: float,
         dense: float,
         lexical: float,
@@ -208,7 +212,12 @@ class Retriever:
             dense=dense,
             lexical=lexical,
             highlight=self.highlight(
-                corpus, question, record.text, aux_query=aux_query, encode_ties=encode_ties
+                corpus,
+                question,
+                record.text,
+                terms=terms,
+                aux_query=aux_query,
+                encode_ties=encode_ties,
             ),
         )
 
@@ -218,6 +227,7 @@ class Retriever:
         question: str,
         text: str,
         *,
+        terms: frozenset[str] | None = None,
         aux_query: Matrix | None = None,
         encode_ties: bool = True,
     ) -> tuple[int, int] | None:
@@ -227,7 +237,8 @@ class Retriever:
         if len(spans) <= 1:
             return spans[0] if spans else None
         analyzer = corpus.lexical.analyzer
-        terms = set(analyzer.terms(question))
+        if terms is None:
+            terms = frozenset(analyzer.terms(question))
         overlaps = [len(terms & set(analyzer.terms(text[s:e]))) for s, e in spans]
         best = max(overlaps)
         tied = [span for span, overlap in zip(spans, overlaps, strict=True) if overlap == best]

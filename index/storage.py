@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from index.chunking import Chunk
 from index.hits import DocumentInfo, UnansweredQuestion
-from index.models import Document, Feedback, IndexState, Passage, QueryLog
+from index.models import Document, Feedback, IdBlock, IndexState, Passage, QueryLog
 
 EVAL_CHANNEL = "eval"
 """Questions asked by `acuerdo eval`: logged like any other, left out of usage figures."""
@@ -165,10 +165,27 @@ def delete_document(session: Session, document_id: int) -> None:
     session.execute(delete(Document).where(Document.id == document_id))
 
 
-def log_query(session: Session, entry: QueryLog) -> int:
-    session.add(entry)
+def reserve_query_ids(session: Session, count: int) -> int:
+    """The first of `count` query-log ids that now belong to the caller alone.
+
+    Raises IntegrityError when another process created the counter at the same moment; the
+    caller tries again in a new transaction.
+    """
+    name = QueryLog.__tablename__
+    reserved = session.execute(
+        update(IdBlock)
+        .where(IdBlock.name == name)
+        .values(next_id=IdBlock.next_id + count)
+        .returning(IdBlock.next_id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if reserved is not None:
+        return int(reserved) - count
+    # First reservation: start above any row written before ids were reserved.
+    first = int(session.scalar(select(func.max(QueryLog.id))) or 0) + 1
+    session.add(IdBlock(name=name, next_id=first + count))
     session.flush()
-    return entry.id
+    return first
 
 
 def record_feedback(

@@ -19,6 +19,7 @@ from tests import pgschemas
 from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
 from tests.fake_telegram import FakeTelegram, no_proxy_env
 from tests.pgschemas import POSTGRES_ADMIN_URL
+from tests.tcpproxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -110,6 +111,15 @@ def postgres_url() -> Iterator[str]:
         pgschemas.drop_schema(schema)
 
 
+@pytest.fixture
+def proxy() -> Iterator[TcpProxy]:
+    """A cuttable TCP forwarder to the local PostgreSQL (see `tests/tcpproxy.py`)."""
+    forwarder = TcpProxy(5432)
+    forwarder.restore()
+    yield forwarder
+    forwarder.close()
+
+
 @pytest.fixture(autouse=True)
 def _drop_cloned_schemas() -> Iterator[None]:
     """Schemas cloned for a test (see `copy_template`) go when the test's fixtures are done."""
@@ -159,11 +169,13 @@ def fake_secondary() -> HashingEmbedder:
 @pytest.fixture
 def library(
     database_url: str, settings_for, fake_embedder: HashingEmbedder, fake_secondary: HashingEmbedder
-) -> Library:  # type: ignore[no-untyped-def]
+) -> Iterator[Library]:  # type: ignore[no-untyped-def]
     """A library on the parametrised database with fake encoders and the seed document."""
-    return Library.open(
+    library = Library.open(
         settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=fake_secondary
     )
+    yield library
+    library.close()
 
 
 @pytest.fixture(scope="session")
@@ -177,11 +189,13 @@ def use() -> UniversalSentenceEncoder:
 @pytest.fixture(scope="session")
 def seeded_e5_library(
     tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder
-) -> Library:
+) -> Iterator[Library]:
     """The product as shipped: real e5, SQLite, the seed communiqué (shared, read-only use)."""
     data = tmp_path_factory.mktemp("e5data")
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    return Library.open(settings, embedder=e5, secondary=use)
+    library = Library.open(settings, embedder=e5, secondary=use)
+    yield library
+    library.close()
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,8 @@ def create_tables(schema: str) -> None:
 def _reset_sequences(connection: Any, schema: str) -> None:
     # Rows were inserted with explicit ids: move each serial past them, as if inserted normally.
     for table in Base.metadata.sorted_tables:
+        if "id" not in table.columns:
+            continue
         connection.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('\"{schema}\".{table.name}', 'id'), "

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,6 @@ from tests.fake_telegram import FakeTelegram, parse_html
 from tests.tcpproxy import TcpProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    forwarder = TcpProxy(5432)
-    forwarder.restore()
-    yield forwarder
-    forwarder.close()
 
 
 def _through(proxy: TcpProxy, postgres_url: str) -> str:

@@ -192,6 +192,7 @@ def test_model_change_reembeds_everything(database_url: str, settings_for) -> No
     assert second.corpus().secondary is not None
     assert other.embedded >= 13
     assert len(second.ask("fentanilo").hits) > 0
+    second.close()
     del first
 
 
@@ -212,6 +213,7 @@ def test_index_file_is_reused_and_rebuilt_when_corrupt(
     assert path.read_bytes() != b"corrupt" and len(aux_path.read_bytes()) > 100
     assert reopened.corpus().secondary is not None
     assert len(reopened.corpus().secondary) == 13  # type: ignore[arg-type]
+    reopened.close()
 
 
 def test_other_process_changes_are_picked_up_by_refresh(
@@ -225,6 +227,7 @@ def test_other_process_changes_are_picked_up_by_refresh(
     assert library.refresh()
     assert any(h.document_title == "Nota" for h in library.ask("robo de combustible", k=3).hits)
     assert not library.refresh()
+    other.close()
 
 
 def test_unreachable_database_is_one_clear_error(settings_for) -> None:  # type: ignore[no-untyped-def]
