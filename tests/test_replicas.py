@@ -464,6 +464,7 @@ def replicas(database_url: str, tmp_path: Path, settings_for) -> Iterator[Callab
 
     yield open_replica
     for library in opened:
+        library.close()
         library._sessions.kw["bind"].dispose()
 
 
@@ -762,6 +763,7 @@ def test_replicas_starting_together_on_an_empty_database_seed_it_once(
             _assert_serves_database(library)
     finally:
         for library in results:
+            library.close()
             library._sessions.kw["bind"].dispose()
 
 
