@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -172,12 +173,13 @@ def reserve_query_ids(session: Session, count: int) -> int:
     caller tries again in a new transaction.
     """
     name = QueryLog.__tablename__
+    blocks = cast(Table, IdBlock.__table__)
+    # A Core statement: the ORM's bulk UPDATE path took 40 ms to compile, paid at start-up.
     reserved = session.execute(
-        update(IdBlock)
-        .where(IdBlock.name == name)
-        .values(next_id=IdBlock.next_id + count)
-        .returning(IdBlock.next_id)
-        .execution_options(synchronize_session=False)
+        update(blocks)
+        .where(blocks.c.name == name)
+        .values(next_id=blocks.c.next_id + count)
+        .returning(blocks.c.next_id)
     ).scalar_one_or_none()
     if reserved is not None:
         return int(reserved) - count
