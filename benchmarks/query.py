@@ -136,30 +136,32 @@ def bench_queries(
     )
 
 
-def report_trade_off(both: QueryResult, alone: QueryResult, libraries: dict[str, Library]) -> str:
-    """Latency ratio next to dev-set quality, with and without the second encoder."""
+EVAL_SETS = {
+    "dev": benchlib.DEV_QA,
+    "paraphrase": Path(__file__).resolve().parent / "eval" / "paraphrase_qa.jsonl",
+}
+
+
+def report_trade_off(configurations: dict[str, tuple[Library, QueryResult]]) -> str:
+    """Latency ratio next to retrieval quality, for each second-encoder setting."""
     rows: list[list[object]] = []
-    quality = _dev_quality(libraries)
-    for (label, result), scores in zip(
-        (("both encoders (default)", both), ("e5 alone (`ACUERDO_SECONDARY_MODEL=none`)", alone)),
-        quality,
-        strict=True,
-    ):
+    for label, (library, result) in configurations.items():
         ask50, emb50 = p50(result.samples["ask"]), p50(result.samples["embed_primary"])
-        rows.append([label, ms(ask50), ms(emb50), f"{ask50 / emb50:.2f}", *scores])
+        rows.append([label, ms(ask50), ms(emb50), f"{ask50 / emb50:.2f}", *_quality(library)])
+    sets = " / ".join(EVAL_SETS)
     return "\n\n".join(
         [
-            "The second encoder is what the ratio pays for; without it (same process, same "
-            "e5 thread, interleaved the same way) quality on the dev set drops:",
+            "Both second-encoder settings, measured the same way (same process, same e5 thread, "
+            f"interleaved alike); quality on the {sets} sets (`benchmarks/eval/README.md`):",
             md_table(
                 [
                     "configuration",
                     "ask p50",
                     "e5 embed p50",
                     "ratio (≤ 1.3)",
-                    "dev Recall@1 (≥ 0.90)",
-                    "MRR",
-                    "abstention",
+                    f"Recall@1 {sets} (dev ≥ 0.90)",
+                    f"MRR {sets}",
+                    f"abstention accuracy {sets}",
                 ],
                 rows,
             ),
@@ -167,23 +169,18 @@ def report_trade_off(both: QueryResult, alone: QueryResult, libraries: dict[str,
     )
 
 
-def _dev_quality(libraries: dict[str, Library]) -> list[list[str]]:
+def _quality(library: Library) -> list[str]:
     keys = benchlib.DEV_QA.with_name("dev_keys.json")
-    if not (benchlib.DEV_QA.is_file() and keys.is_file()):
-        return [["(no dev set)"] * 3 for _ in libraries]
+    if not keys.is_file():
+        return ["(no dev keys)"] * 3
     from index.evaluation import evaluate
 
-    rows = []
-    for library in libraries.values():
-        report = evaluate(library, benchlib.DEV_QA, keys)
-        rows.append(
-            [
-                f"{report.recall_at(1):.3f}",
-                f"{report.mrr:.3f}",
-                f"{report.abstention_accuracy:.3f}",
-            ]
-        )
-    return rows
+    reports = [evaluate(library, path, keys) for path in EVAL_SETS.values() if path.is_file()]
+    return [
+        " / ".join(f"{r.recall_at(1):.3f}" for r in reports),
+        " / ".join(f"{r.mrr:.3f}" for r in reports),
+        " / ".join(f"{r.abstention_accuracy:.3f}" for r in reports),
+    ]
 
 
 def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str, int, float]]:
@@ -1007,9 +1004,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from index import Library, Settings
 
-        # A copy for the library without the second encoder (its own files and database).
-        single_dir = root / "data-single"
-        shutil.copytree(data_dir, single_dir)
+        # A copy for the library with the other second-encoder setting (own files, database).
+        other_dir = root / "data-other"
+        shutil.copytree(data_dir, other_dir)
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None, ACUERDO_DATA_DIR=data_dir, ACUERDO_SEEDS_DIR=seeds
         )
@@ -1024,19 +1021,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("[query] query latency…", file=sys.stderr)
         result = bench_queries(library, questions, rounds=args.rounds, warmup=args.warmup)
         sections["query"] = report_queries(result, len(questions), args.rounds, source, encoders)
-        if secondary is not None:
-            print("[query] the same without the second encoder…", file=sys.stderr)
-            single = Library.open(
-                Settings(  # type: ignore[call-arg]
-                    _env_file=None, ACUERDO_DATA_DIR=single_dir, ACUERDO_SEEDS_DIR=seeds
-                ),
-                embedder=library.embedder,
-                secondary=None,
-            )
-            alone = bench_queries(single, questions, rounds=args.rounds, warmup=args.warmup)
-            sections["query"] += "\n\n" + report_trade_off(
-                result, alone, {"both encoders": library, "e5 alone": single}
-            )
+        # The same measurements for the other second-encoder setting, for the trade-off table.
+        other_setting = "use" if secondary is None else "none"
+        print(f"[query] the same with ACUERDO_SECONDARY_MODEL={other_setting}…", file=sys.stderr)
+        other = Library.open(
+            Settings(  # type: ignore[call-arg]
+                _env_file=None,
+                ACUERDO_DATA_DIR=other_dir,
+                ACUERDO_SEEDS_DIR=seeds,
+                ACUERDO_SECONDARY_MODEL=other_setting,
+            ),
+            embedder=library.embedder,
+        )
+        other_result = bench_queries(other, questions, rounds=args.rounds, warmup=args.warmup)
+        configurations = {
+            f"default (`ACUERDO_SECONDARY_MODEL={settings.secondary_model}`)": (library, result),
+            f"`ACUERDO_SECONDARY_MODEL={other_setting}`": (other, other_result),
+        }
+        sections["query"] += "\n\n" + report_trade_off(configurations)
+        other.close()
 
         print("[query] indexing throughput…", file=sys.stderr)
         runs, roles, refresh_s = bench_indexing(

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./data"), validation_alias="ACUERDO_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     embedding_model: str = Field(default=BUNDLED_MODEL, validation_alias="ACUERDO_EMBEDDING_MODEL")
-    secondary_model: str = Field(default="use", validation_alias="ACUERDO_SECONDARY_MODEL")
+    secondary_model: str = Field(default="none", validation_alias="ACUERDO_SECONDARY_MODEL")
     query_prompt: str = Field(default="", validation_alias="ACUERDO_QUERY_PROMPT")
     passage_prompt: str = Field(default="", validation_alias="ACUERDO_PASSAGE_PROMPT")
     seeds_dir: Path | None = Field(default=None, validation_alias="ACUERDO_SEEDS_DIR")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +107,7 @@ class Retriever:
                 cosine[pid] = float(np.dot(corpus.vectors.vector(pid), query))
         # Rank fusion makes exact ties on small corpora; the dense cosine breaks them.
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
+        ordered = self._ties_by_coverage(corpus, term_set, ordered, fused, cosine, depth=k)
         ordered, lead_in_cover = self._with_lead_in(corpus, term_set, ordered)
         ranked_ids = ordered[:k]
         hits = tuple(
@@ -127,6 +129,40 @@ class Retriever:
             corpus, term_set, hits[0].passage_id, dense, aux, lead_in_cover
         )
         return Retrieval(hits=hits, answered=confidence >= 1.0, confidence=confidence)
+
+    @staticmethod
+    def _ties_by_coverage(
+        corpus: Corpus,
+        terms: frozenset[str],
+        ordered: list[int],
+        fused: dict[int, float],
+        cosine: dict[int, float],
+        *,
+        depth: int,
+    ) -> list[int]:
+        """Within a run of equal fused scores in the top `depth`, more question terms come first.
+
+        Two lists that swap two passages give both the same fused score; the one holding more of
+        the question's terms (Lucene's old "coord" factor) is then the likelier answer, whichever
+        encoder prefers the other. Only exact ties move, so the fusion itself is unchanged.
+        """
+        if not terms:
+            return ordered
+        result = list(ordered)
+        start = 0
+        while start < min(depth, len(result)):
+            end = start + 1
+            while end < len(result) and math.isclose(
+                fused[result[end]], fused[result[start]], rel_tol=1e-9
+            ):
+                end += 1
+            if end - start > 1:
+                result[start:end] = sorted(
+                    result[start:end],
+                    key=lambda pid: (-corpus.lexical.coverage(terms, pid), -cosine[pid], pid),
+                )
+            start = end
+        return result
 
     def _with_lead_in(
         self, corpus: Corpus, terms: frozenset[str], ordered: list[int]

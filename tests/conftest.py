@@ -188,12 +188,12 @@ def use() -> UniversalSentenceEncoder:
 
 @pytest.fixture(scope="session")
 def seeded_e5_library(
-    tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder
+    tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder
 ) -> Iterator[Library]:
     """The product as shipped: real e5, SQLite, the seed communiqué (shared, read-only use)."""
     data = tmp_path_factory.mktemp("e5data")
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    library = Library.open(settings, embedder=e5, secondary=use)
+    library = Library.open(settings, embedder=e5, secondary=None)
     yield library
     library.close()
 
@@ -259,15 +259,15 @@ async def bot(
     tmp_path: Path,
     seeded_template: Path,
     e5: E5SmallEmbedder,
-    use: UniversalSentenceEncoder,
     fake_telegram: FakeTelegram,
 ):  # type: ignore[no-untyped-def]
-    """The real application polling the fake server, on a copy of the seeded database."""
+    """The real application as shipped (e5 alone) polling the fake server, on a copy of the
+    seeded database."""
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
     notices: list[str] = []
     async with running_bot(
-        settings, e5, fake_telegram, secondary=use, notice=notices.append
+        settings, e5, fake_telegram, secondary=None, notice=notices.append
     ) as running:
         # The copy is used as is: nothing re-embedded, seeded again or rebuilt from the database.
         assert notices == [], notices

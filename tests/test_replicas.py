@@ -392,7 +392,7 @@ def test_upload_through_one_replica_is_answered_by_the_other_without_re_embeddin
         for word in ("re-embebiendo", "Calculando", "Indexando"):
             assert word not in output, output
     assert b.embedded() == {}
-    assert a.embedded() == {"E5SmallEmbedder": 3, "UniversalSentenceEncoder": 3}
+    assert a.embedded() == {"E5SmallEmbedder": 3}  # the shipped setting: no second encoder
 
 
 # --- replicas racing each other (in-process, SQLite and PostgreSQL) -------------------------------
