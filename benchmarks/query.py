@@ -293,7 +293,7 @@ def report_queries(
     if "search" in s:
         breakdown.append(
             [
-                "`Retriever.search` (both encoders + FAISS + BM25 + fusion + highlight)",
+                "`Retriever.search` (query encoders + FAISS + BM25 + fusion + highlight)",
                 ms(p50(s["search"])),
                 ms(p95(s["search"])),
             ]

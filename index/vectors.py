@@ -6,6 +6,7 @@ import json
 import os
 import struct
 import tempfile
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -15,9 +16,21 @@ import numpy.typing as npt
 
 from index.embedding import Matrix
 
-# The e5 engine has its own OpenMP pool; two pools on two cores slowed a query from 9 to 16 ms,
-# and exact search over small corpora gains nothing from threads.
-faiss.omp_set_num_threads(1)
+# The e5 engine has its own OpenMP runtime and pool; FAISS's pool beside it on two cores slowed
+# a query from 9 to 16 ms, and a single-question search gains nothing from threads. The setting
+# is per thread (an OpenMP ICV), so every thread that searches makes it: set only at import, a
+# bot's worker thread still searched with two FAISS threads, `ask` 27 ms there against 20 ms on
+# the main thread (benchmarks/bot_roundtrip.py).
+_threads = threading.local()
+
+
+def _one_faiss_thread() -> None:
+    if not getattr(_threads, "single", False):
+        faiss.omp_set_num_threads(1)
+        _threads.single = True
+
+
+_one_faiss_thread()
 
 _MAGIC = b"ACUVEC01"
 
@@ -99,6 +112,7 @@ class VectorIndex:
         k = min(k, len(self))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        _one_faiss_thread()
         matrix = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         scores, ids = self._index.search(matrix, k)
         keep = ids[0] >= 0

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +92,17 @@ def test_copy_is_independent() -> None:
     changed = original.copy()
     changed.remove([3])
     assert len(original) == 10 and len(changed) == 9
+
+
+def test_searching_from_another_thread_uses_one_faiss_thread_there_too() -> None:
+    # OpenMP's thread count is per thread: the bot searches from its worker thread, where a
+    # two-thread FAISS pool fought the e5 engine's own for the two cores.
+    import faiss
+
+    vectors = _random(20, 8)
+    index = VectorIndex.build(8, np.arange(20), vectors)
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        assert worker.submit(faiss.omp_get_max_threads).result() > 1 or os.cpu_count() == 1
+        found = worker.submit(index.search, vectors[3], 1).result()[0]
+        assert found.tolist() == [3]
+        assert worker.submit(faiss.omp_get_max_threads).result() == 1
