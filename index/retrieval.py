@@ -105,7 +105,8 @@ class Retriever:
         for pid in fused:  # a passage found only lexically still needs its cosine for ties
             if pid not in cosine:
                 cosine[pid] = float(np.dot(corpus.vectors.vector(pid), query))
-        # Rank fusion makes exact ties on small corpora; the dense cosine breaks them.
+        # Rank fusion makes exact ties on small corpora: the share of question terms breaks them
+        # near the top (below), the dense cosine everywhere.
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
         ordered = self._ties_by_coverage(corpus, term_set, ordered, fused, cosine, depth=k)
         ordered, lead_in_cover = self._with_lead_in(corpus, term_set, ordered)
