@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from index.errors import StorageError
-from index.models import Base
+from index.schema import upgrade_schema
 
 SessionFactory = sessionmaker[Session]
 
@@ -88,7 +88,7 @@ def open_database(url: str) -> SessionFactory:
             if engine.dialect.name == "postgresql":
                 # Replicas starting together would race to create the same tables.
                 connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
-            Base.metadata.create_all(connection)
+            upgrade_schema(connection)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StorageError(
