@@ -91,6 +91,8 @@ def _answer_json(library: Library, question: str, k: int) -> dict[str, object]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "tentative": answer.outcome == "tentative",
+        "confidence": round(answer.confidence, 4),
         "results": [
             {
                 "passage_id": h.passage_id,
@@ -111,7 +113,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             if question.strip():
                 record = _answer_json(library, question, args.k)
             else:
-                record = {"question": question, "answered": False, "results": []}
+                record = {
+                    "question": question,
+                    "answered": False,
+                    "tentative": False,
+                    "confidence": 0.0,
+                    "results": [],
+                }
             if args.json:
                 print(json.dumps(record, ensure_ascii=False), flush=True)
             else:
@@ -173,7 +181,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     stats = _open(settings).stats(top=args.top)
     print(f"Documentos: {stats.documents} ({stats.passages} pasajes)")
     print(
-        f"Preguntas: {stats.questions}; respondidas: {stats.answered} ({stats.answered_share:.0%})"
+        f"Preguntas: {stats.questions}; respondidas: {stats.answered} "
+        f"({stats.answered_share:.0%}); con lo más cercano: {stats.tentative}; "
+        f"sin resultado: {stats.nothing}"
     )
     print(f"Valoraciones: útiles {stats.helpful}, no útiles {stats.not_helpful}")
     if stats.top_unanswered:

@@ -172,7 +172,7 @@ async def answer_question(
     except BusyError as exc:
         await message.reply_text(str(exc))
         return
-    if not answer.answered or not answer.hits:
+    if not answer.shows_passage:
         await message.reply_html(
             render.nothing_found_html(svc.examples if private else ()),
             reply_markup=keyboards.examples_keyboard(svc.examples) if private else None,

@@ -58,7 +58,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except BusyError:
         await query.answer([], cache_time=5, is_personal=False)
         return
-    if not answer.answered or not answer.hits:
+    if not answer.shows_passage:
         await query.answer(
             [],
             cache_time=CACHE_SECONDS,
@@ -72,7 +72,12 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         InlineQueryResultArticle(
             id=str(hit.passage_id),
             title=render.snippet(hit.highlighted_sentence, text, TITLE_CHARS),
-            description=_short(render.source_line(hit), 120),
+            description=_short(
+                render.source_line(hit)
+                if answer.answered
+                else f"{render.TENTATIVE_SHORT} · {render.source_line(hit)}",
+                120,
+            ),
             input_message_content=InputTextMessageContent(
                 render.hit_html(hit), parse_mode=ParseMode.HTML, disable_web_page_preview=True
             ),

@@ -80,12 +80,23 @@ def hit_html(hit: Hit, *, position: int = 0, total: int = 1) -> str:
     return message
 
 
+# Said before a passage that is the closest found but may not answer the question.
+TENTATIVE_LEAD = "No lo encontré dicho así; esto es lo más cercano:"
+TENTATIVE_SHORT = "Lo más cercano (no exacto)"
+
+
 def answer_html(answer: Answer, *, position: int = 0) -> str:
-    """The reply to a question: the hit at `position`, or a polite "nothing found"."""
-    if not answer.answered or not answer.hits:
+    """The reply to a question: the hit at `position` (introduced as the closest passage when
+    the answer is tentative), or a polite "nothing found"."""
+    if not answer.shows_passage:
         return nothing_found_html()
     position = max(0, min(position, len(answer.hits) - 1))
-    return hit_html(answer.hits[position], position=position, total=len(answer.hits))
+    quote = hit_html(answer.hits[position], position=position, total=len(answer.hits))
+    if answer.outcome == "tentative":
+        lead = f"<i>{escape(TENTATIVE_LEAD)}</i>\n"
+        if len(lead) + len(quote) <= TELEGRAM_LIMIT:
+            return lead + quote
+    return quote
 
 
 def nothing_found_html(examples: Sequence[str] = ()) -> str:
@@ -102,7 +113,7 @@ def nothing_found_html(examples: Sequence[str] = ()) -> str:
 
 def answer_text(answer: Answer, *, position: int = 0, bold: tuple[str, str] = ("«", "»")) -> str:
     """The same answer for a terminal: the passage, the sentence marked, then the source."""
-    if not answer.answered or not answer.hits:
+    if not answer.shows_passage:
         return (
             "No encontré ningún pasaje que responda a esa pregunta en los documentos que conozco."
         )
@@ -111,7 +122,8 @@ def answer_text(answer: Answer, *, position: int = 0, bold: tuple[str, str] = ("
     if hit.highlight is not None:
         start, end = hit.highlight
         text = f"{text[:start]}{bold[0]}{text[start:end]}{bold[1]}{text[end:]}"
-    return f"{text}\n— {source_line(hit)}"
+    lead = f"{TENTATIVE_LEAD}\n" if answer.outcome == "tentative" else ""
+    return f"{lead}{text}\n— {source_line(hit)}"
 
 
 def _date(value: datetime) -> str:
@@ -149,7 +161,8 @@ def stats_html(stats: Stats) -> str:
     lines = [
         "<b>Estadísticas</b>",
         f"Documentos: {stats.documents} ({stats.passages} pasajes)",
-        f"Preguntas: {stats.questions}, respondidas: {stats.answered} ({stats.answered_share:.0%})",
+        f"Preguntas: {stats.questions}, respondidas: {stats.answered} ({stats.answered_share:.0%})"
+        f", con lo más cercano: {stats.tentative}, sin resultado: {stats.nothing}",
         f"Valoraciones: 👍 {stats.helpful} · 👎 {stats.not_helpful}",
     ]
     if stats.top_unanswered:

@@ -1,20 +1,39 @@
-"""Retrieval quality on a question set (format of shared/eval): recall, MRR and abstention."""
+"""Retrieval quality on a question set (format of shared/eval): recall, MRR and the three outcomes.
+
+A question set is JSON lines `{"question", "relevant": [key…], "lang", "kind"?}` plus a keys file
+mapping each key to a distinctive substring of the passage that answers it; an empty `relevant`
+list marks an out-of-scope question. `kind` (own words, other words, English, out of scope) is
+optional; reports are broken down by it when present.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import AcuerdoError
+from index.hits import Answer
 from index.library import Library
 
 _SPACES = re.compile(r"\s+")
+# A tentative reply offers the first passage and the next ones one tap away; counting the first
+# three as "shown" keeps the figure honest (users rarely tap further).
+SHOWN_ALTERNATIVES = 3
 
 
 def _collapse(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class LabelledQuestion:
+    question: str
+    needles: tuple[str, ...]  # substrings of the passages that answer it; empty: out of scope
+    lang: str = "es"
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,10 +44,30 @@ class QuestionResult:
     in_scope: bool
     rank: int | None
     answered: bool
+    outcome: str = "confident"
+    kind: str = ""
+    confidence: float = 0.0
 
     @property
     def decision_correct(self) -> bool:
         return self.answered == self.in_scope
+
+    @property
+    def confident_right(self) -> bool:
+        return self.outcome == "confident" and self.rank == 1
+
+    @property
+    def confident_wrong(self) -> bool:
+        return self.outcome == "confident" and self.rank != 1
+
+    @property
+    def shown_right(self) -> bool:
+        """The right passage was quoted as the answer or offered among the closest ones."""
+        if self.rank is None:
+            return False
+        return self.confident_right or (
+            self.outcome == "tentative" and self.rank <= SHOWN_ALTERNATIVES
+        )
 
 
 @dataclass(frozen=True)
@@ -66,9 +105,22 @@ class EvalReport:
             else 0.0
         )
 
+    def count(self, outcome: str, *, in_scope: bool | None = None) -> int:
+        return sum(
+            1
+            for r in self.results
+            if r.outcome == outcome and (in_scope is None or r.in_scope == in_scope)
+        )
 
-def load_questions(qa_path: Path, keys_path: Path) -> list[tuple[str, list[str]]]:
-    """(question, relevant substrings) pairs; an empty list marks an out-of-scope question."""
+    def kinds(self) -> list[str]:
+        return sorted({r.kind for r in self.results if r.kind})
+
+    def of_kind(self, kind: str) -> EvalReport:
+        return EvalReport(tuple(r for r in self.results if r.kind == kind))
+
+
+def load_labelled(qa_path: Path, keys_path: Path) -> list[LabelledQuestion]:
+    """The questions of a set with their relevant substrings."""
     try:
         keys = json.loads(keys_path.read_text(encoding="utf-8"))
         items = [
@@ -80,24 +132,70 @@ def load_questions(qa_path: Path, keys_path: Path) -> list[tuple[str, list[str]]
         raise AcuerdoError(f"No puedo leer el conjunto de evaluación: {exc}") from exc
     try:
         return [
-            (item["question"], [_collapse(keys[key]) for key in item["relevant"]]) for item in items
+            LabelledQuestion(
+                question=item["question"],
+                needles=tuple(_collapse(keys[key]) for key in item["relevant"]),
+                lang=item.get("lang", "es"),
+                kind=item.get("kind", ""),
+            )
+            for item in items
         ]
-    except KeyError as exc:
+    except (KeyError, TypeError) as exc:
         raise AcuerdoError(f"Falta la clave {exc} en el conjunto de evaluación.") from exc
+
+
+def load_questions(qa_path: Path, keys_path: Path) -> list[tuple[str, list[str]]]:
+    """(question, relevant substrings) pairs; an empty list marks an out-of-scope question."""
+    return [(q.question, list(q.needles)) for q in load_labelled(qa_path, keys_path)]
+
+
+def relevant_rank(answer: Answer, needles: Sequence[str]) -> int | None:
+    """1-based position of the first hit holding one of the needles."""
+    for position, hit in enumerate(answer.hits, start=1):
+        if any(needle in _collapse(hit.text) for needle in needles):
+            return position
+    return None
+
+
+def judge(item: LabelledQuestion, answer: Answer) -> QuestionResult:
+    return QuestionResult(
+        question=item.question,
+        in_scope=bool(item.needles),
+        rank=relevant_rank(answer, item.needles),
+        answered=answer.answered,
+        outcome=answer.outcome,
+        kind=item.kind,
+        confidence=answer.confidence,
+    )
 
 
 def evaluate(library: Library, qa_path: Path, keys_path: Path, *, k: int = 5) -> EvalReport:
     """Ask every question through the same `Library.ask` users get."""
-    results = []
-    for question, needles in load_questions(qa_path, keys_path):
-        answer = library.ask(question, k=k, channel="eval")
-        rank = None
-        for position, hit in enumerate(answer.hits, start=1):
-            if any(needle in _collapse(hit.text) for needle in needles):
-                rank = position
-                break
-        results.append(QuestionResult(question, bool(needles), rank, answer.answered))
+    results = [
+        judge(item, library.ask(item.question, k=k, channel="eval"))
+        for item in load_labelled(qa_path, keys_path)
+    ]
     return EvalReport(tuple(results))
+
+
+def _outcome_line(report: EvalReport) -> str:
+    scoped, oos = report.in_scope, report.out_of_scope
+    parts = []
+    if scoped:
+        parts.append(
+            f"in scope {len(scoped)}: confident-right {sum(r.confident_right for r in scoped)}, "
+            f"confident-wrong {sum(r.confident_wrong for r in scoped)}, "
+            f"tentative {sum(r.outcome == 'tentative' for r in scoped)}, "
+            f"nothing {sum(r.outcome == 'nothing' for r in scoped)}; "
+            f"right passage shown {sum(r.shown_right for r in scoped)}/{len(scoped)}"
+        )
+    if oos:
+        parts.append(
+            f"out of scope {len(oos)}: confident {report.count('confident', in_scope=False)}, "
+            f"tentative {report.count('tentative', in_scope=False)}, "
+            f"nothing {report.count('nothing', in_scope=False)}"
+        )
+    return "; ".join(parts)
 
 
 def format_report(report: EvalReport, *, verbose: bool = False) -> str:
@@ -105,16 +203,28 @@ def format_report(report: EvalReport, *, verbose: bool = False) -> str:
     lines = []
     if verbose:
         for r in report.results:
-            mark = "ok" if (r.rank == 1 if r.in_scope else not r.answered) else "--"
-            lines.append(f"{mark} rank={r.rank} answered={r.answered} {r.question}")
+            mark = "ok" if (r.rank == 1 if r.in_scope else r.outcome == "nothing") else "--"
+            lines.append(
+                f"{mark} rank={r.rank} {r.outcome} confidence={r.confidence:.2f} {r.question}"
+            )
     scoped, oos = report.in_scope, report.out_of_scope
     lines += [
         f"Questions: {len(report.results)} ({len(scoped)} in scope, {len(oos)} out of scope)",
         f"Recall@1: {report.recall_at(1):.3f}",
         f"Recall@3: {report.recall_at(3):.3f}",
         f"MRR: {report.mrr:.3f}",
+        f"Outcomes: {_outcome_line(report)}",
         f"Abstention accuracy: {report.abstention_accuracy:.3f} "
-        f"(out of scope abstained {sum(not r.answered for r in oos)}/{len(oos)}, "
+        f"(out of scope not answered {sum(not r.answered for r in oos)}/{len(oos)}, "
         f"in scope answered {sum(r.answered for r in scoped)}/{len(scoped)})",
     ]
+    for kind in report.kinds():
+        part = report.of_kind(kind)
+        recall = (
+            f"Recall@1 {part.recall_at(1):.3f}, Recall@3 {part.recall_at(3):.3f}, "
+            f"MRR {part.mrr:.3f}; "
+            if part.in_scope
+            else ""
+        )
+        lines.append(f"  {kind}: {recall}{_outcome_line(part)}")
     return "\n".join(lines)

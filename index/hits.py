@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -32,7 +33,13 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """What `Library.ask` returns: the ranked hits and whether they answer the question."""
+    """What `Library.ask` returns: the ranked hits and what to do with them.
+
+    One of three outcomes: `answered` (a confident quote: the first hit answers the question),
+    `tentative` (the closest passages, offered as such: "no lo encontré dicho así"), or neither
+    (nothing related enough to show). `confidence` is the calibrated probability that the first
+    hit answers the question, in [0, 1], the same scale for every model and library size.
+    """
 
     question: str
     answered: bool
@@ -40,6 +47,26 @@ class Answer:
     confidence: float
     query_id: int | None = None
     latency_ms: float = 0.0
+    tentative: bool = False
+    evidence: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
+    # The fused head before re-ranking, each passage with its features (to fit the ranker).
+    candidates: tuple[tuple[int, Mapping[str, float]], ...] = field(
+        default=(), compare=False, repr=False
+    )
+
+    @property
+    def outcome(self) -> str:
+        """ "confident", "tentative" or "nothing"."""
+        if self.answered and self.hits:
+            return "confident"
+        if self.tentative and self.hits:
+            return "tentative"
+        return "nothing"
+
+    @property
+    def shows_passage(self) -> bool:
+        """Whether a passage is quoted at all (confidently or tentatively)."""
+        return self.outcome != "nothing"
 
 
 @dataclass(frozen=True)
@@ -82,7 +109,8 @@ class UnansweredQuestion:
 
 @dataclass(frozen=True)
 class Stats:
-    """Usage figures for admins."""
+    """Usage figures for admins: `answered` counts confident quotes, `tentative` the closest
+    passages offered as such; the rest found nothing."""
 
     documents: int
     passages: int
@@ -91,7 +119,12 @@ class Stats:
     helpful: int
     not_helpful: int
     top_unanswered: tuple[UnansweredQuestion, ...]
+    tentative: int = 0
 
     @property
     def answered_share(self) -> float:
         return self.answered / self.questions if self.questions else 0.0
+
+    @property
+    def nothing(self) -> int:
+        return self.questions - self.answered - self.tentative

@@ -13,6 +13,7 @@ from typing import Literal
 from sqlalchemy import select
 
 from index import storage
+from index.cohort import Cohort
 from index.config import Settings
 from index.corpus import Corpus, load_corpus, read_state, save_corpus, update_corpus
 from index.db import GuardedSession, SessionFactory, guarded, open_database, read_snapshot
@@ -52,7 +53,11 @@ class Library:
         self._sessions = sessions
         self._embedder = embedder
         self._secondary = secondary
-        self._retriever = retriever or Retriever(embedder, secondary=secondary)
+        self._retriever = retriever or Retriever(
+            embedder,
+            secondary=secondary,
+            cohort=Cohort.for_embedder(embedder, cache_dir=data_dir / "cache"),
+        )
         self._data_dir = data_dir
         self._batch_size = batch_size
         self._refresh_lock = threading.Lock()
@@ -204,6 +209,7 @@ class Library:
                 confidence=result.confidence,
                 answered=result.answered,
                 latency_ms=latency_ms,
+                tentative=result.tentative,
             )
         )
         return Answer(
@@ -213,6 +219,9 @@ class Library:
             confidence=result.confidence,
             query_id=query_id,
             latency_ms=latency_ms,
+            tentative=result.tentative,
+            evidence=result.features,
+            candidates=result.candidates,
         )
 
     def flush_log(self, timeout: float = 5.0) -> bool:
@@ -232,10 +241,13 @@ class Library:
             if entry is None:
                 raise NotFoundError("Esa respuesta ya no está disponible; vuelva a preguntar.")
             question, answered, confidence = entry.question, entry.answered, entry.confidence
+            tentative = bool(entry.tentative)
             ids = [int(x) for x in entry.passage_ids.split(",") if x]
         corpus = self.corpus()
         hits = tuple(self._hit(corpus, pid, question) for pid in ids if pid in corpus.records)
-        return Answer(question, answered, hits, confidence or 0.0, query_id=query_id)
+        return Answer(
+            question, answered, hits, confidence or 0.0, query_id=query_id, tentative=tentative
+        )
 
     def _hit(self, corpus: Corpus, passage_id: int, question: str | None = None) -> Hit:
         record = corpus.records[passage_id]
@@ -294,10 +306,19 @@ class Library:
         self._log.flush()
         with self._db() as session:
             documents, passages = storage.count_corpus(session)
-            questions, answered = storage.count_queries(session)
+            questions, answered, tentative = storage.count_queries(session)
             helpful, not_helpful = storage.count_feedback(session)
             unanswered = tuple(storage.top_unanswered(session, top))
-        return Stats(documents, passages, questions, answered, helpful, not_helpful, unanswered)
+        return Stats(
+            documents,
+            passages,
+            questions,
+            answered,
+            helpful,
+            not_helpful,
+            unanswered,
+            tentative=tentative,
+        )
 
     def feedback(
         self, query_id: int, *, user_id: int | str, helpful: bool, passage_id: int | None = None

@@ -109,6 +109,8 @@ class QueryLog(Base):
     top_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     answered: Mapped[bool] = mapped_column(Boolean)
+    # Shown as "lo más cercano" rather than as the answer; NULL on rows older than the outcome.
+    tentative: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     latency_ms: Mapped[float] = mapped_column(Float)
 
 

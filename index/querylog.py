@@ -52,6 +52,7 @@ class LoggedQuestion:
     confidence: float | None
     answered: bool
     latency_ms: float
+    tentative: bool = False
     asked_at: datetime = field(default_factory=utcnow)
 
 

