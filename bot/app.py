@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers, inline
+from bot import admin, buttons, handlers, inline
 from bot.logfilter import install_token_redaction
 from bot.ratelimit import UserRateLimiter
 from bot.retrying import RetryingRateLimiter
@@ -72,7 +72,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("pregunta", handlers.ask_command, filters=new_message))
     admin.register(application)
     add(InlineQueryHandler(inline.inline_query))
-    add(CallbackQueryHandler(handlers.callback))
+    add(CallbackQueryHandler(buttons.callback))
     add(
         MessageHandler(
             private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text

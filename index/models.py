@@ -103,6 +103,8 @@ class QueryLog(Base):
     asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     question: Mapped[str] = mapped_column(Text)
     user_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The asker in the chat they asked in (index/ownership.py); NULL on rows from older releases.
+    owner_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str] = mapped_column(String(20), default="cli")
     top_passage_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     passage_ids: Mapped[str] = mapped_column(Text, default="")

@@ -52,6 +52,7 @@ class LoggedQuestion:
     confidence: float | None
     answered: bool
     latency_ms: float
+    owner_hash: str | None = None
     asked_at: datetime = field(default_factory=utcnow)
 
 
