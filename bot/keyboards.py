@@ -106,6 +106,19 @@ def passage_keyboard(view: PassageView) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([row]) if row else None
 
 
+CONTENT_TAG_HEX = 12
+
+
+def content_tag(sha256: str) -> int:
+    """The first 48 bits of a document's content hash, as a callback-data integer."""
+    return int(sha256[:CONTENT_TAG_HEX], 16)
+
+
+def content_prefix(tag: int) -> str:
+    """The hash prefix a `content_tag` stands for."""
+    return f"{tag:0{CONTENT_TAG_HEX}x}"
+
+
 def confirm_keyboard(kind: str, *args: int) -> InlineKeyboardMarkup:
     """Sí / Cancelar for admin actions (the `kind` names the action)."""
     return InlineKeyboardMarkup(

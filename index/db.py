@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from index.errors import StorageError
 from index.schema import upgrade_schema
+from index.sqlite_ids import ensure_autoincrement
 
 SessionFactory = sessionmaker[Session]
 
@@ -89,7 +90,8 @@ def open_database(url: str) -> SessionFactory:
                 # Replicas starting together would race to create the same tables.
                 connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
             upgrade_schema(connection)
-    except SQLAlchemyError as exc:
+        ensure_autoincrement(engine)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
         engine.dispose()
         raise StorageError(
             f"No puedo conectar con la base de datos ({describe_url(url)}). "

@@ -390,9 +390,12 @@ class Library:
         self.refresh()
         return result
 
-    def remove_document(self, document_id: int) -> DocumentInfo:
-        """Delete a document with its passages and vectors."""
-        info = self._writer.remove_document(document_id)
+    def remove_document(
+        self, document_id: int, *, sha256_prefix: str | None = None
+    ) -> DocumentInfo:
+        """Delete a document with its passages and vectors (only if its content hash starts with
+        `sha256_prefix`, when given: NotFoundError otherwise)."""
+        info = self._writer.remove_document(document_id, sha256_prefix=sha256_prefix)
         self.refresh()
         return info
 

@@ -32,6 +32,8 @@ class Document(Base):
     """One source document as an admin added it."""
 
     __tablename__ = "documents"
+    # Ids are never reused, also on SQLite (index/sqlite_ids.py upgrades older files).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -47,7 +49,10 @@ class Passage(Base):
     """A paragraph (or part of one) quoted verbatim, with its embedding."""
 
     __tablename__ = "passages"
-    __table_args__ = (UniqueConstraint("document_id", "ordinal"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(
