@@ -162,7 +162,9 @@ class DocumentWriter:
             data = path.read_bytes()
         except OSError as exc:
             raise NotFoundError(f"No puedo leer el archivo «{path}»: {exc.strerror}.") from exc
-        return self.add_document(path.name, data, title=title, progress=progress)
+        # A file name need not be UTF-8 (it arrives surrogate-escaped); the stored name must be.
+        name = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return self.add_document(name, data, title=title, progress=progress)
 
     def remove_document(
         self, document_id: int, *, sha256_prefix: str | None = None
