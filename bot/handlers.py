@@ -159,6 +159,8 @@ async def answer_question(
     else:
         user_id = message.from_user.id if message.from_user else message.chat.id
     if not svc.limiter.allow(user_id):
+        if not svc.limiter.first_refusal(user_id):
+            return  # already warned in this window: replying to each message feeds the flood
         wait = max(1, round(svc.limiter.retry_in(user_id)))
         await message.reply_text(
             f"Está enviando muchas preguntas seguidas. Espere unos {wait} segundos y vuelva "
