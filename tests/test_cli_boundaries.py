@@ -149,3 +149,19 @@ def test_a_postgres_url_as_hosting_providers_give_it_works(
     result = run_bytes(tmp_path, "index", "list", env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr.decode()
     assert "Comunicado conjunto" in result.stdout.decode()
+
+
+def test_an_index_file_with_corrupt_bytes_inside_is_rebuilt_not_used(seeded: Path) -> None:
+    question = ("ask", "--json", "¿qué dijeron sobre el fentanilo?", "--k", "5")
+    before = run_bytes(seeded, *question)
+    assert before.returncode == 0, before.stderr.decode()
+    vectors = seeded / "data" / "vectors.faiss"
+    blob = bytearray(vectors.read_bytes())
+    middle = len(blob) // 2
+    blob[middle - 2000 : middle + 2000] = b"\x7f" * 4000  # header intact, vectors garbage
+    vectors.write_bytes(bytes(blob))
+    after = run_bytes(seeded, *question)
+    assert after.returncode == 0, after.stderr.decode()
+    assert "desde la base de datos" in after.stderr.decode()  # noticed and rebuilt
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    assert vectors.read_bytes() != bytes(blob)  # the rebuilt file replaced the corrupt one
