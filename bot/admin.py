@@ -114,7 +114,7 @@ async def command_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`up:<token>:<1 replace|2 new|0 cancel>` and `del:<id>:<1 yes|0 no>`."""
+    """`up:<token>:<1 replace|2 new|0 cancel>` and `del:<id>:<content tag>:<1 yes|0 no>`."""
     query = update.callback_query
     if query is None:
         return
@@ -124,15 +124,16 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     data = keyboards.decode(query.data)
     message = query.message if isinstance(query.message, Message) else None
-    if data is None or message is None or len(data.args) != 2:
+    if data is None or message is None:
         await query.answer(INVALID_BUTTON)
         return
-    target, choice = data.args
-    if data.kind == "up" and choice in (0, 1, 2):
-        await resolve_upload(query, message, context, target, choice)
-    elif data.kind == "del" and choice in (0, 1):
-        await _resolve_delete(query, message, context, target, choice)
-    else:
+    args = data.args
+    if data.kind == "up" and len(args) == 2 and args[1] in (0, 1, 2):
+        await resolve_upload(query, message, context, args[0], args[1])
+    elif data.kind == "del" and len(args) == 3 and args[2] in (0, 1):
+        # Bound to the content, not only the id: a stale confirmation never removes another.
+        await _resolve_delete(query, message, context, args[0], args[1], args[2])
+    else:  # includes `del:<id>:<choice>` buttons sent before confirmations carried the hash
         await query.answer(INVALID_BUTTON)
 
 
@@ -166,7 +167,9 @@ async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await message.reply_html(
         f"¿Borro {info_html(found)}? Dejaré de citarlo en mis respuestas.",
-        reply_markup=keyboards.confirm_keyboard("del", found.id),
+        reply_markup=keyboards.confirm_keyboard(
+            "del", found.id, keyboards.content_tag(found.sha256)
+        ),
     )
 
 
@@ -175,6 +178,7 @@ async def _resolve_delete(
     message: Message,
     context: ContextTypes.DEFAULT_TYPE,
     document_id: int,
+    tag: int,
     choice: int,
 ) -> None:
     await query.answer()
@@ -185,7 +189,13 @@ async def _resolve_delete(
 
     async def delete() -> None:
         # remove_document refreshes the index, so the next question no longer finds it.
-        info = await asyncio.to_thread(services(context).library.remove_document, document_id)
+        info = await asyncio.to_thread(
+            functools.partial(
+                services(context).library.remove_document,
+                document_id,
+                sha256_prefix=keyboards.content_prefix(tag),
+            )
+        )
         await status.show(f"🗑 Borrado {info_html(info)}.", final=True)
 
     await reporting_errors(status, delete())

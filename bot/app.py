@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -16,9 +16,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
-from bot import admin, handlers, inline
+from bot import admin, buttons, handlers, inline
 from bot.logfilter import install_token_redaction
+from bot.polling import ScreeningBot, serve_polling
 from bot.ratelimit import UserRateLimiter
 from bot.retrying import RetryingRateLimiter
 from bot.services import BotServices
@@ -39,12 +41,18 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
     """The bot with every handler, honouring the API base URLs in `settings`."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise StorageError("Falta TELEGRAM_BOT_TOKEN: configúrelo en .env para ejecutar el bot.")
+    bot = ScreeningBot(
+        token=settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_file_base_url,
+        # What ApplicationBuilder would make: a pool for replies, one connection for polling.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=RetryingRateLimiter(max_retries=3),
+    )
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.telegram_file_base_url)
-        .rate_limiter(RetryingRateLimiter(max_retries=3))
+        .bot(bot)
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -72,7 +80,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("pregunta", handlers.ask_command, filters=new_message))
     admin.register(application)
     add(InlineQueryHandler(inline.inline_query))
-    add(CallbackQueryHandler(handlers.callback))
+    add(CallbackQueryHandler(buttons.callback))
     add(
         MessageHandler(
             private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text
@@ -125,7 +133,7 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
 
         asyncio.run(serve_webhook(application, settings, library))
         return 0
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    asyncio.run(serve_polling(application))
     return 0
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
 
+from bot.asking import MAX_K, bad_argument, cmd_ask
 from bot.render import answer_text
-from index import AcuerdoError, Library, Settings
+from bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
+from index import AcuerdoError, Library, Settings, load_settings
 from index.evaluation import evaluate, format_report
 
 log = logging.getLogger("acuerdo")
@@ -54,13 +54,16 @@ def _open(settings: Settings) -> Library:
 
 
 def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
+    if args.title is not None and undecodable(args.title):
+        return bad_argument("el título", as_json=False)
     library = _open(settings)
     for raw in args.paths:
         path = Path(raw)
-        result = library.add_path(path, title=args.title, progress=_progress_bar(path.name))
+        label = printable(path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        result = library.add_path(path, title=args.title, progress=_progress_bar(label))
         doc = result.document
         verb = "añadido" if result.created else "ya estaba indexado (sin cambios)"
-        print(f"[{doc.id}] {doc.title}: {doc.passages} pasajes, {verb}")
+        print(f"[{doc.id}] {printable(doc.title)}: {doc.passages} pasajes, {verb}")
     return 0
 
 
@@ -69,13 +72,14 @@ def cmd_index_list(args: argparse.Namespace, settings: Settings) -> int:
     if not documents:
         print("No hay documentos indexados.")
     for doc in documents:
-        print(f"{doc.id}\t{doc.passages} pasajes\t{doc.added_at:%Y-%m-%d}\t{doc.title}")
+        title = printable(doc.title)
+        print(f"{doc.id}\t{doc.passages} pasajes\t{doc.added_at:%Y-%m-%d}\t{title}")
     return 0
 
 
 def cmd_index_remove(args: argparse.Namespace, settings: Settings) -> int:
     info = _open(settings).remove_document(args.id)
-    print(f"Eliminado [{info.id}] {info.title} ({info.passages} pasajes).")
+    print(f"Eliminado [{info.id}] {printable(info.title)} ({info.passages} pasajes).")
     return 0
 
 
@@ -84,59 +88,6 @@ def cmd_index_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     count = library.rebuild(progress=_progress_bar("re-embebiendo"))
     print(f"Índice reconstruido: {count} pasajes con {library.embedder.model_id}.")
     return 0
-
-
-def _answer_json(library: Library, question: str, k: int) -> dict[str, object]:
-    answer = library.ask(question, k=k)
-    return {
-        "question": answer.question,
-        "answered": answer.answered,
-        "tentative": answer.outcome == "tentative",
-        "confidence": round(answer.confidence, 4),
-        "results": [
-            {
-                "passage_id": h.passage_id,
-                "document": h.document_title,
-                "text": h.text,
-                "score": round(h.score, 6),
-            }
-            for h in answer.hits
-        ],
-    }
-
-
-def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    library = _open(settings)
-    if args.question == "-":
-        for line in sys.stdin:
-            question = line.rstrip("\n")
-            if question.strip():
-                record = _answer_json(library, question, args.k)
-            else:
-                record = {
-                    "question": question,
-                    "answered": False,
-                    "tentative": False,
-                    "confidence": 0.0,
-                    "results": [],
-                }
-            if args.json:
-                print(json.dumps(record, ensure_ascii=False), flush=True)
-            else:
-                _print_answer(library, question, args.k, sys.stdout)
-        return 0
-    if args.json:
-        print(json.dumps(_answer_json(library, args.question, args.k), ensure_ascii=False))
-    else:
-        _print_answer(library, args.question, args.k, sys.stdout)
-    return 0
-
-
-def _print_answer(library: Library, question: str, k: int, out: TextIO) -> None:
-    if not question.strip():
-        print("(pregunta vacía)", file=out)
-        return
-    print(answer_text(library.ask(question, k=k)), file=out)
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -150,6 +101,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         except EOFError:
             print()
             return 0
+        if undecodable(line):
+            print(f"Esa línea {NOT_UTF8}; escríbala de nuevo, por favor.")
+            continue
         text = line.strip()
         if not text:
             continue
@@ -160,7 +114,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             if position >= len(answer.hits):
                 print("No hay más pasajes para esa pregunta.")
                 continue
-            print(answer_text(answer, position=position))
+            print(printable(answer_text(answer, position=position)))
             continue
         try:
             answer = library.ask(text, channel="chat")
@@ -168,7 +122,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             print(exc)
             continue
         position = 0
-        print(answer_text(answer))
+        print(printable(answer_text(answer)))
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -189,7 +143,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if stats.top_unanswered:
         print("Preguntas sin respuesta más frecuentes:")
         for item in stats.top_unanswered:
-            print(f"  {item.count}× {item.question}")
+            print(f"  {item.count}× {printable(item.question)}")
     return 0
 
 
@@ -205,6 +159,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         args.webhook = False
         return cmd_bot(args, settings)
     return cmd_chat(args, settings)
+
+
+def passage_count(text: str) -> int:
+    """argparse type for --k and --top: a whole number from 1 to MAX_K."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_K:
+        raise argparse.ArgumentTypeError(
+            f"debe ser un número entero entre 1 y {MAX_K}, no «{printable(text)}»"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="responde una pregunta («-» lee una por línea de stdin)")
     ask.add_argument("question")
-    ask.add_argument("--k", type=int, default=3, help="cuántos pasajes devolver (3)")
+    ask.add_argument(
+        "--k", type=passage_count, default=3, help=f"cuántos pasajes devolver (1–{MAX_K}; 3)"
+    )
     ask.add_argument("--json", action="store_true", help="una línea JSON por pregunta")
     ask.set_defaults(handler=cmd_ask)
 
@@ -247,12 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("qa", metavar="QA.jsonl")
     evaluation.add_argument("--keys", required=True, metavar="KEYS.json")
-    evaluation.add_argument("--k", type=int, default=5)
+    evaluation.add_argument("--k", type=passage_count, default=5)
     evaluation.add_argument("--verbose", action="store_true", help="muestra cada pregunta")
     evaluation.set_defaults(handler=cmd_eval)
 
     stats = commands.add_parser("stats", help="uso: preguntas, respuestas, valoraciones")
-    stats.add_argument("--top", type=int, default=10)
+    stats.add_argument("--top", type=passage_count, default=10)
     stats.set_defaults(handler=cmd_stats)
 
     bot = commands.add_parser("bot", help="ejecuta el bot de Telegram")
@@ -264,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_streams()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -271,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        settings = Settings()
+        settings = load_settings()
         return int(args.handler(args, settings) or 0)
     except AcuerdoError as exc:
         print(f"Error: {exc}", file=sys.stderr)

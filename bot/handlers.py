@@ -8,13 +8,12 @@ import re
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import keyboards, render
 from bot.services import services
 from bot.worker import BusyError
-from index import AcuerdoError, Answer, NotFoundError
+from index import AcuerdoError, NotFoundError
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -144,12 +143,24 @@ def _strip_mention(message: Message, username: str, bot_id: int) -> str | None:
 
 
 async def answer_question(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, question: str
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    question: str,
+    *,
+    asker: int | None = None,
 ) -> None:
-    """Rate-limit, validate, search on the encoder worker, reply with the quote and buttons."""
+    """Rate-limit, validate, search on the encoder worker, reply with the quote and buttons.
+
+    `asker` is who asked when `message` is not theirs (an example button under a bot message).
+    """
     svc = services(context)
-    user_id = message.from_user.id if message.from_user else message.chat.id
+    if asker is not None:
+        user_id = asker
+    else:
+        user_id = message.from_user.id if message.from_user else message.chat.id
     if not svc.limiter.allow(user_id):
+        if not svc.limiter.first_refusal(user_id):
+            return  # already warned in this window: replying to each message feeds the flood
         wait = max(1, round(svc.limiter.retry_in(user_id)))
         await message.reply_text(
             f"Está enviando muchas preguntas seguidas. Espere unos {wait} segundos y vuelva "
@@ -167,7 +178,12 @@ async def answer_question(
     private = message.chat.type == ChatType.PRIVATE
     try:
         answer = await svc.worker.run(
-            svc.library.ask, question, k=5, user_id=user_id, channel="telegram"
+            svc.library.ask,
+            question,
+            k=5,
+            user_id=user_id,
+            chat_id=message.chat.id,
+            channel="telegram",
         )
     except BusyError as exc:
         await message.reply_text(str(exc))
@@ -183,64 +199,6 @@ async def answer_question(
         reply_markup=keyboards.answer_keyboard(answer, position=0, share=private),
         disable_web_page_preview=True,
     )
-
-
-async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every inline button of user-facing messages."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = keyboards.decode(query.data)
-    svc = services(context)
-    user_id = query.from_user.id
-    if data is None:
-        await query.answer("Este botón ya no es válido.")
-        return
-    if data.kind == "n" and len(data.args) == 2:
-        qid, position = data.args
-        try:
-            answer = await asyncio.to_thread(svc.library.replay, qid)
-        except NotFoundError as exc:
-            await query.answer(str(exc), show_alert=True)
-            return
-        await query.answer()
-        await _edit_answer(query.message, answer, position)
-    elif data.kind == "f" and len(data.args) == 3:
-        qid, passage_id, helpful = data.args
-        stored = await asyncio.to_thread(
-            svc.library.feedback, qid, user_id=user_id, helpful=bool(helpful), passage_id=passage_id
-        )
-        await query.answer(
-            "¡Gracias por su valoración!" if stored else "Esa respuesta ya no está disponible."
-        )
-    elif data.kind == "ex" and len(data.args) == 1 and 0 <= data.args[0] < len(svc.examples):
-        await query.answer()
-        if isinstance(query.message, Message):
-            await answer_question(query.message, context, svc.examples[data.args[0]])
-    elif data.kind == "p" and len(data.args) == 1:
-        await query.answer()
-        if isinstance(query.message, Message):
-            await show_passage(query.message, context, data.args[0], edit=True)
-    else:
-        await query.answer("Este botón ya no es válido.")
-
-
-async def _edit_answer(message: object, answer: Answer, position: int) -> None:
-    if not isinstance(message, Message) or not answer.hits:
-        return
-    position = max(0, min(position, len(answer.hits) - 1))
-    try:
-        await message.edit_text(
-            render.hit_html(answer.hits[position], position=position, total=len(answer.hits)),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboards.answer_keyboard(
-                answer, position=position, share=message.chat.type == ChatType.PRIVATE
-            ),
-            disable_web_page_preview=True,
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():  # a double tap on the same button
-            raise
 
 
 async def show_passage_link(

@@ -6,6 +6,7 @@ button still works after the bot restarts or on another replica.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,15 +33,16 @@ def encode(kind: str, *args: int) -> str:
     return data
 
 
+# What `encode` produces: a short kind, then ASCII decimal ids that fit a 64-bit column.
+_CALLBACK = re.compile(r"[a-z]{1,8}(:[0-9]{1,18})*")
+
+
 def decode(data: str | None) -> Callback | None:
     """The callback, or None for data we never produced (old or forged buttons)."""
-    if not data:
+    if not data or not _CALLBACK.fullmatch(data):
         return None
     kind, *rest = data.split(":")
-    try:
-        return Callback(kind, tuple(int(x) for x in rest))
-    except ValueError:
-        return None
+    return Callback(kind, tuple(int(x) for x in rest))
 
 
 def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyboardMarkup | None:
@@ -102,6 +104,19 @@ def passage_keyboard(view: PassageView) -> InlineKeyboardMarkup | None:
             InlineKeyboardButton("Párrafo siguiente ▶", callback_data=encode("p", view.next_id))
         )
     return InlineKeyboardMarkup([row]) if row else None
+
+
+CONTENT_TAG_HEX = 12
+
+
+def content_tag(sha256: str) -> int:
+    """The first 48 bits of a document's content hash, as a callback-data integer."""
+    return int(sha256[:CONTENT_TAG_HEX], 16)
+
+
+def content_prefix(tag: int) -> str:
+    """The hash prefix a `content_tag` stands for."""
+    return f"{tag:0{CONTENT_TAG_HEX}x}"
 
 
 def confirm_keyboard(kind: str, *args: int) -> InlineKeyboardMarkup:

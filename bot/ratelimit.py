@@ -17,6 +17,7 @@ class UserRateLimiter:
         self._window = window
         self._clock = clock
         self._events: dict[int, deque[float]] = {}
+        self._warned_until: dict[int, float] = {}
 
     def allow(self, user_id: int) -> bool:
         """Record an event for `user_id` and say whether it is within the limit."""
@@ -39,3 +40,14 @@ class UserRateLimiter:
         if not events or len(events) < self._limit:
             return 0.0
         return max(0.0, self._window - (self._clock() - events[0]))
+
+    def first_refusal(self, user_id: int) -> bool:
+        """After `allow` said no: True only for the first refusal until `user_id` may ask again,
+        so a flood gets one warning, not one per extra message."""
+        now = self._clock()
+        if now < self._warned_until.get(user_id, 0.0):
+            return False
+        self._warned_until[user_id] = now + self.retry_in(user_id)
+        if len(self._warned_until) > 10_000:
+            self._warned_until = {u: t for u, t in self._warned_until.items() if t > now}
+        return True

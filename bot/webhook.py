@@ -6,13 +6,13 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.polling import ALLOWED_UPDATES, BoundedWarnings, connect, stop_on_signals
 from index import AcuerdoError, Library, Settings
 
 log = logging.getLogger("acuerdo.webhook")
@@ -34,6 +34,7 @@ def make_web_app(application: Application, settings: Settings, library: Library)
     if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
         raise AcuerdoError("El modo webhook necesita TELEGRAM_WEBHOOK_SECRET.")
     secret = settings.webhook_secret.get_secret_value().encode()
+    unreadable = BoundedWarnings()
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -42,9 +43,16 @@ def make_web_app(application: Application, settings: Settings, library: Library)
             return web.Response(status=403, text="forbidden")
         try:
             payload = await request.json()
-            update = Update.de_json(payload, application.bot)
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
             return web.Response(status=400, text="bad update")
+        if not isinstance(payload, dict):  # valid JSON, but not an update
+            return web.Response(status=400, text="bad update")
+        try:
+            update = Update.de_json(payload, application.bot)
+        except Exception as exc:  # whatever the library raises on data it does not expect
+            unreadable.warn("webhook: unreadable update (%s)", type(exc).__name__)
+            # Telegram retries anything but 2xx: acknowledge what it sent, skip what we can't use.
+            return web.Response(text="ok")
         if update is None:
             return web.Response(status=400, text="bad update")
         await application.update_queue.put(update)
@@ -64,10 +72,11 @@ async def serve_webhook(application: Application, settings: Settings, library: L
     """Run until SIGINT/SIGTERM: start the application, register the webhook, serve HTTP."""
     web_app = make_web_app(application, settings, library)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await application.initialize()
+    stop_on_signals(stop)
+    if not await connect(application, stop):
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+        return
     if application.post_init is not None:
         await application.post_init(application)
     await application.start()
@@ -80,7 +89,9 @@ async def serve_webhook(application: Application, settings: Settings, library: L
         if settings.webhook_url:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             await application.bot.set_webhook(
-                url=settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+                url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
             )
         await stop.wait()
     finally:

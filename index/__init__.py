@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.config import BUNDLED_MODEL, Settings
+from index.config import BUNDLED_MODEL, Settings, load_settings
 from index.embedding import E5SmallEmbedder, Embedder, SentenceTransformerEmbedder, load_embedder
 from index.errors import (
     AcuerdoError,
@@ -13,6 +13,7 @@ from index.errors import (
     EncodingError,
     ModelError,
     NotFoundError,
+    SettingsError,
     StorageError,
     UnsupportedFormatError,
 )
@@ -42,9 +43,11 @@ __all__ = [
     "PassageView",
     "SentenceTransformerEmbedder",
     "Settings",
+    "SettingsError",
     "Stats",
     "StorageError",
     "UnansweredQuestion",
     "UnsupportedFormatError",
     "load_embedder",
+    "load_settings",
 ]

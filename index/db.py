@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from index.errors import StorageError
 from index.schema import upgrade_schema
+from index.sqlite_ids import ensure_autoincrement
 
 SessionFactory = sessionmaker[Session]
 
@@ -56,15 +57,16 @@ def _begin_immediate(connection: Any) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's folder is created if missing."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
-        # psycopg (3) is the driver we ship; a bare postgresql:// URL would look for psycopg2.
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        # psycopg (3) is the driver we ship; a bare postgresql:// URL would look for psycopg2,
+        # and postgres:// (what hosting providers hand out) is unknown to SQLAlchemy.
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(
         parsed,
@@ -89,7 +91,8 @@ def open_database(url: str) -> SessionFactory:
                 # Replicas starting together would race to create the same tables.
                 connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
             upgrade_schema(connection)
-    except SQLAlchemyError as exc:
+        ensure_autoincrement(engine)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
         engine.dispose()
         raise StorageError(
             f"No puedo conectar con la base de datos ({describe_url(url)}). "

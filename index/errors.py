@@ -41,3 +41,7 @@ class ModelError(AcuerdoError):
 
 class EmptyQuestionError(AcuerdoError):
     """The question has no words."""
+
+
+class SettingsError(AcuerdoError):
+    """A setting (environment variable or `.env` line) has a value we cannot use."""

@@ -79,6 +79,7 @@ class DocumentInfo:
     passages: int
     added_at: datetime
     first_passage_id: int | None = None
+    sha256: str = ""  # of its text: what a confirmation to remove it is bound to
 
 
 @dataclass(frozen=True)

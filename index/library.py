@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -22,6 +22,7 @@ from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
 from index.ingest import Progress
 from index.models import Passage, QueryLog
+from index.ownership import hash_owner, hash_user, owns, shown_passages
 from index.querylog import LoggedQuestion, QueryLogWriter
 from index.retrieval import Retriever
 from index.saver import BackgroundSaver
@@ -30,11 +31,9 @@ from index.writer import DocumentWriter, Notice
 log = logging.getLogger(__name__)
 
 
-def hash_user(user_id: int | str | None) -> str | None:
-    """A stable pseudonym: the log needs to group by user, not to know who they are."""
-    if user_id is None:
-        return None
-    return hashlib.sha256(f"acuerdo-bot:{user_id}".encode()).hexdigest()[:32]
+# Control characters mean nothing to the search and must not reach the log (PostgreSQL refuses NUL
+# in text, and the writer would retry that row forever; terminals obey escape sequences).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Library:
@@ -189,10 +188,17 @@ class Library:
             return True
 
     def ask(
-        self, question: str, *, k: int = 5, user_id: int | str | None = None, channel: str = "cli"
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        user_id: int | str | None = None,
+        chat_id: int | str | None = None,
+        channel: str = "cli",
     ) -> Answer:
-        """Search, decide whether to answer, and log the question."""
-        text = " ".join(question.split())
+        """Search, decide whether to answer, and log the question as asked by `user_id` in
+        `chat_id` (only they may replay or rate the answer later)."""
+        text = " ".join(_UNPRINTABLE.sub(" ", question).split())
         if not text:
             raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
         started = time.perf_counter()
@@ -202,6 +208,7 @@ class Library:
             LoggedQuestion(
                 question=text[:2000],
                 user_hash=hash_user(user_id),
+                owner_hash=hash_owner(user_id, chat_id),
                 channel=channel,
                 top_passage_id=result.hits[0].passage_id if result.hits else None,
                 passage_ids=",".join(str(h.passage_id) for h in result.hits),
@@ -233,12 +240,18 @@ class Library:
         self._log.close()
         self._saver.wait()
 
-    def replay(self, query_id: int) -> Answer:
-        """A logged answer again ("Otro pasaje" after a restart); removed passages are skipped."""
+    def replay(
+        self, query_id: int, *, user_id: int | str, chat_id: int | str | None = None
+    ) -> Answer:
+        """A logged answer again ("Otro pasaje" after a restart); removed passages are skipped.
+
+        Only for whoever asked it, where they asked it: anyone else gets the same NotFoundError
+        as for an id that never existed.
+        """
         self._log.flush()
         with self._db() as session:
             entry = session.get(QueryLog, query_id)
-            if entry is None:
+            if entry is None or not owns(entry, user_id=user_id, chat_id=chat_id):
                 raise NotFoundError("Esa respuesta ya no está disponible; vuelva a preguntar.")
             question, answered, confidence = entry.question, entry.answered, entry.confidence
             tentative = bool(entry.tentative)
@@ -321,11 +334,23 @@ class Library:
         )
 
     def feedback(
-        self, query_id: int, *, user_id: int | str, helpful: bool, passage_id: int | None = None
+        self,
+        query_id: int,
+        *,
+        user_id: int | str,
+        chat_id: int | str | None = None,
+        helpful: bool,
+        passage_id: int | None = None,
     ) -> bool:
-        """Record 👍/👎 for a logged answer; False when that answer is unknown."""
+        """Record 👍/👎 of the asker on a passage their answer showed; False otherwise (unknown
+        answer, somebody else's, or a passage it never showed)."""
         self._log.flush()
         with self._db() as session, session.begin():
+            entry = session.get(QueryLog, query_id)
+            if entry is None or not owns(entry, user_id=user_id, chat_id=chat_id):
+                return False
+            if passage_id is not None and passage_id not in shown_passages(entry):
+                return False
             return storage.record_feedback(
                 session,
                 query_id=query_id,
@@ -386,9 +411,12 @@ class Library:
         self.refresh()
         return result
 
-    def remove_document(self, document_id: int) -> DocumentInfo:
-        """Delete a document with its passages and vectors."""
-        info = self._writer.remove_document(document_id)
+    def remove_document(
+        self, document_id: int, *, sha256_prefix: str | None = None
+    ) -> DocumentInfo:
+        """Delete a document with its passages and vectors (only if its content hash starts with
+        `sha256_prefix`, when given: NotFoundError otherwise)."""
+        info = self._writer.remove_document(document_id, sha256_prefix=sha256_prefix)
         self.refresh()
         return info
 

@@ -32,6 +32,8 @@ class Document(Base):
     """One source document as an admin added it."""
 
     __tablename__ = "documents"
+    # Ids are never reused, also on SQLite (index/sqlite_ids.py upgrades older files).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
@@ -47,7 +49,10 @@ class Passage(Base):
     """A paragraph (or part of one) quoted verbatim, with its embedding."""
 
     __tablename__ = "passages"
-    __table_args__ = (UniqueConstraint("document_id", "ordinal"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(
@@ -103,6 +108,8 @@ class QueryLog(Base):
     asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     question: Mapped[str] = mapped_column(Text)
     user_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The asker in the chat they asked in (index/ownership.py); NULL on rows from older releases.
+    owner_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     channel: Mapped[str] = mapped_column(String(20), default="cli")
     top_passage_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     passage_ids: Mapped[str] = mapped_column(Text, default="")

@@ -53,6 +53,7 @@ class LoggedQuestion:
     answered: bool
     latency_ms: float
     tentative: bool = False
+    owner_hash: str | None = None
     asked_at: datetime = field(default_factory=utcnow)
 
 

@@ -68,6 +68,7 @@ def document_info(session: Session, document: Document) -> DocumentInfo:
         passages=int(count),
         added_at=document.added_at,
         first_passage_id=first,
+        sha256=document.sha256,
     )
 
 
@@ -80,7 +81,9 @@ def list_documents(session: Session) -> list[DocumentInfo]:
         .order_by(Document.id)
     ).all()
     return [
-        DocumentInfo(doc.id, doc.title, doc.source_name, int(count), doc.added_at, first)
+        DocumentInfo(
+            doc.id, doc.title, doc.source_name, int(count), doc.added_at, first, doc.sha256
+        )
         for doc, count, first in rows
     ]
 

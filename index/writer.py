@@ -162,15 +162,25 @@ class DocumentWriter:
             data = path.read_bytes()
         except OSError as exc:
             raise NotFoundError(f"No puedo leer el archivo «{path}»: {exc.strerror}.") from exc
-        return self.add_document(path.name, data, title=title, progress=progress)
+        # A file name need not be UTF-8 (it arrives surrogate-escaped); the stored name must be.
+        name = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return self.add_document(name, data, title=title, progress=progress)
 
-    def remove_document(self, document_id: int) -> DocumentInfo:
-        """Delete a document with its passages and vectors."""
+    def remove_document(
+        self, document_id: int, *, sha256_prefix: str | None = None
+    ) -> DocumentInfo:
+        """Delete a document with its passages and vectors; with `sha256_prefix`, only if its
+        content hash still starts so (a confirmation asked earlier never removes another)."""
         with self._write_lock, guarded(self._sessions) as session, session.begin():
             storage.lock_state(session)
             document = session.get(Document, document_id)
             if document is None:
                 raise NotFoundError(f"No existe ningún documento con id {document_id}.")
+            if sha256_prefix is not None and not document.sha256.startswith(sha256_prefix):
+                raise NotFoundError(
+                    f"El documento {document_id} ya no es el de esta confirmación (se retiró o "
+                    "se reemplazó): no he borrado nada. Consulte /documentos."
+                )
             info = storage.document_info(session, document)
             storage.delete_document(session, document_id)
             storage.bump_version(session)

@@ -13,6 +13,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.polling import start_polling, stop_application
 from index import Embedder, Library, Settings
 from index.writer import Notice
 from tests import pgschemas
@@ -113,27 +114,16 @@ def dispose(library: Library) -> None:
     library._sessions.kw["bind"].dispose()
 
 
-ALL_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "inline_query"]
-
-
 @contextlib.asynccontextmanager
 async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Start `app` as `run_polling` would (post_init included), poll with no delay, stop it."""
+    """Start `app` as `acuerdo bot` does (bot/polling.py: same update types, same error
+    handling), and stop it the same way."""
     await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALL_UPDATES)
+    await start_polling(app)
     try:
         yield app
     finally:
-        if app.updater.running:
-            await app.updater.stop()
-        await app.stop()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
-        await app.shutdown()
+        await stop_application(app)
 
 
 @contextlib.asynccontextmanager

@@ -137,7 +137,7 @@ def test_questions_are_logged_and_replayable(library: Library) -> None:
     answer = library.ask("  ¿Qué dijeron   sobre el fentanilo? ", user_id=42, channel="telegram")
     assert answer.question == "¿Qué dijeron sobre el fentanilo?"
     assert answer.query_id is not None
-    replay = library.replay(answer.query_id)
+    replay = library.replay(answer.query_id, user_id=42)
     assert [h.passage_id for h in replay.hits] == [h.passage_id for h in answer.hits]
     with library._sessions() as session:
         entry = session.get(QueryLog, answer.query_id)
@@ -146,18 +146,26 @@ def test_questions_are_logged_and_replayable(library: Library) -> None:
     with pytest.raises(EmptyQuestionError):
         library.ask("   ")
     with pytest.raises(NotFoundError):
-        library.replay(999_999)
+        library.replay(999_999, user_id=42)
+    with pytest.raises(NotFoundError):  # somebody else's answer looks exactly like no answer
+        library.replay(answer.query_id, user_id=43)
+    with pytest.raises(NotFoundError):  # the same person, in another chat
+        library.replay(answer.query_id, user_id=42, chat_id=-100)
 
 
 def test_feedback_and_stats(library: Library) -> None:
     answered = library.ask("robo de combustible", user_id=1)
-    assert library.feedback(answered.query_id or 0, user_id=1, helpful=True)
+    other = library.ask("robo de combustible", user_id=2)
+    shown = answered.hits[0].passage_id
+    assert library.feedback(answered.query_id or 0, user_id=1, helpful=True, passage_id=shown)
     assert library.feedback(answered.query_id or 0, user_id=1, helpful=False)  # vote replaced
-    assert library.feedback(answered.query_id or 0, user_id=2, helpful=True)
+    assert library.feedback(other.query_id or 0, user_id=2, helpful=True)
+    assert not library.feedback(answered.query_id or 0, user_id=2, helpful=True)  # not theirs
+    assert not library.feedback(answered.query_id or 0, user_id=1, helpful=True, passage_id=-5)
     assert not library.feedback(999_999, user_id=1, helpful=True)
     library.ask("eval question", channel="eval")
     stats = library.stats()
-    assert stats.questions == 1
+    assert stats.questions == 2
     assert (stats.helpful, stats.not_helpful) == (1, 1)
     assert stats.documents == 1 and stats.passages == 13
 

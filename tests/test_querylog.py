@@ -57,11 +57,11 @@ def test_an_answer_carries_its_id_and_the_row_follows(library: Library) -> None:
 
 
 def test_stats_feedback_and_replay_see_a_question_asked_just_before(library: Library) -> None:
-    answer = library.ask("fentanilo")
+    answer = library.ask("fentanilo", user_id=1)
     assert answer.query_id is not None
     # No explicit flush: each of these must find the row on its own.
     assert library.feedback(answer.query_id, user_id=1, helpful=True)
-    assert library.replay(answer.query_id).question == "fentanilo"
+    assert library.replay(answer.query_id, user_id=1).question == "fentanilo"
     library.ask("una pregunta que nadie entiende xyzzy")
     assert library.stats().questions == 2
 

@@ -1,0 +1,167 @@
+"""The `acuerdo` command at its boundaries: undecodable bytes, bad numbers, escape sequences,
+settings a person can get wrong. Run as a user would, as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import _acuerdo
+
+pytestmark = pytest.mark.slow
+
+ESC = "\x1b"
+
+
+def run_bytes(
+    tmp_path: Path, *args: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ACUERDO_", "DATABASE_URL", "TELEGRAM_"))
+    }
+    environment.update({"ACUERDO_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"})
+    environment.update(env or {})
+    return subprocess.run(
+        [_acuerdo(), *args],
+        input=stdin,
+        capture_output=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, sqlite_template: Path) -> Path:
+    """A data dir already holding the indexed seed (no embedding in each test)."""
+    shutil.copytree(sqlite_template, tmp_path / "data")
+    return tmp_path
+
+
+def test_one_undecodable_line_gets_an_error_object_and_the_batch_goes_on(seeded: Path) -> None:
+    lines = [
+        b"fentanilo",
+        b"\xff\xfe armas",
+        b"\xc3\x28 tr\xe1fico",
+        b"\x1b[31m\x00 conferencia de prensa",
+        b"",
+        "¿Qué harán con los cárteles?".encode(),
+    ]
+    result = run_bytes(seeded, "ask", "--json", "-", stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"Traceback" not in result.stderr
+    records = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert len(records) == len(lines)
+    assert [("error" in r) for r in records] == [False, True, True, False, False, False]
+    assert all("UTF-8" in r["error"] for r in records if "error" in r)
+    assert "fentanilo" in records[0]["results"][0]["text"]
+    assert records[3]["results"] and ESC not in records[3]["question"]
+    assert "cárteles" in records[5]["question"] and records[5]["results"]
+
+
+def test_an_undecodable_argument_gets_a_clear_message(seeded: Path) -> None:
+    plain = run_bytes(seeded, "ask", b"\xff fentanilo")
+    assert plain.returncode == 1
+    assert "no es texto UTF-8 válido" in plain.stderr.decode()
+    assert b"Traceback" not in plain.stderr and b"inesperado" not in plain.stderr
+    as_json = run_bytes(seeded, "ask", "--json", b"\xff fentanilo")
+    assert as_json.returncode == 1
+    assert "UTF-8" in json.loads(as_json.stdout)["error"]
+    title = run_bytes(seeded, "index", "add", str(seeded / "x.txt"), "--title", b"\xe9t\xe9")
+    assert title.returncode == 1 and "UTF-8" in title.stderr.decode()
+
+
+def test_chat_reports_an_undecodable_line_and_keeps_answering(seeded: Path) -> None:
+    result = run_bytes(
+        seeded, "chat", stdin=b"\xff\xfe\n\xc3(\n\xc2\xbfQu\xc3\xa9 dijeron del fentanilo?\nsalir\n"
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    out = result.stdout.decode()
+    assert out.count("no es texto UTF-8 válido") == 2
+    assert "— Comunicado conjunto" in out
+    assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("k", ["0", "-1", "51", "1e3", "tres"])
+def test_k_out_of_range_is_refused_with_a_clear_message(tmp_path: Path, k: str) -> None:
+    result = run_bytes(tmp_path, "ask", "fentanilo", "--k", k)
+    assert result.returncode == 2
+    assert "entre 1 y 50" in result.stderr.decode() and b"Traceback" not in result.stderr
+
+
+def test_stored_escape_sequences_never_reach_the_operators_terminal(seeded: Path) -> None:
+    doc = seeded / "nota.txt"
+    doc.write_text("Se firmó un acuerdo sobre aguas fronterizas y su reparto.", encoding="utf-8")
+    hostile = f"{ESC}]0;pwned\x07Nota{ESC}[2J\u202eodot"
+    added = run_bytes(seeded, "index", "add", str(doc), "--title", hostile)
+    assert added.returncode == 0, added.stderr.decode()
+    run_bytes(seeded, "ask", f"receta de tacos {ESC}[2J{ESC}]0;x\x07")
+    # A row as an older release (or any other writer) may have stored it.
+    with sqlite3.connect(seeded / "data" / "acuerdo.db") as connection:
+        connection.execute(
+            "INSERT INTO query_log (id, asked_at, question, channel, passage_ids, answered, "
+            "latency_ms) VALUES (900000, '2026-01-01', ?, 'telegram', '', 0, 1.0)",
+            (f"hola{ESC}[31m\x9b2J\u202e",),
+        )
+    for command in (("index", "list"), ("stats",)):
+        result = run_bytes(seeded, *command)
+        assert result.returncode == 0, result.stderr.decode()
+        out = result.stdout.decode()
+        assert ESC not in out and "\x07" not in out and "\x9b" not in out and "\u202e" not in out
+    listed = run_bytes(seeded, "index", "list").stdout.decode()
+    assert "\\x1b]0;pwned\\x07Nota" in listed  # shown, harmlessly
+    assert "hola\\x1b[31m" in run_bytes(seeded, "stats").stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_ADMIN_IDS", "12345,ana"),
+        ("ACUERDO_QUESTIONS_PER_MINUTE", "0"),
+        ("ACUERDO_EMBED_BATCH", "muchos"),
+        ("DATABASE_URL", "mysql://root@localhost/acuerdo"),
+        ("DATABASE_URL", "postgresql://u@localhost:puerto/acuerdo"),
+        ("TELEGRAM_API_BASE_URL", "api.telegram.org/bot"),
+    ],
+)
+def test_a_bad_setting_is_named_with_what_to_fix(tmp_path: Path, variable: str, value: str) -> None:
+    result = run_bytes(tmp_path, "index", "list", env={variable: value})
+    err = result.stderr.decode()
+    assert result.returncode == 1
+    assert variable in err and "inesperado" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.postgres
+def test_a_postgres_url_as_hosting_providers_give_it_works(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    url = postgres_url.replace("postgresql+psycopg://", "postgres://", 1)
+    assert url.startswith("postgres://")
+    result = run_bytes(tmp_path, "index", "list", env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr.decode()
+    assert "Comunicado conjunto" in result.stdout.decode()
+
+
+def test_an_index_file_with_corrupt_bytes_inside_is_rebuilt_not_used(seeded: Path) -> None:
+    question = ("ask", "--json", "¿qué dijeron sobre el fentanilo?", "--k", "5")
+    before = run_bytes(seeded, *question)
+    assert before.returncode == 0, before.stderr.decode()
+    vectors = seeded / "data" / "vectors.faiss"
+    blob = bytearray(vectors.read_bytes())
+    middle = len(blob) // 2
+    blob[middle - 2000 : middle + 2000] = b"\x7f" * 4000  # header intact, vectors garbage
+    vectors.write_bytes(bytes(blob))
+    after = run_bytes(seeded, *question)
+    assert after.returncode == 0, after.stderr.decode()
+    assert "desde la base de datos" in after.stderr.decode()  # noticed and rebuilt
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    assert vectors.read_bytes() != bytes(blob)  # the rebuilt file replaced the corrupt one
