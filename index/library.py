@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -19,10 +20,11 @@ from index.db import GuardedSession, SessionFactory, guarded, open_database, rea
 from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
-from index.ingest import Progress
+from index.ingest import PreparedDocument, Progress
 from index.models import Passage, QueryLog
 from index.querylog import LoggedQuestion, QueryLogWriter
 from index.retrieval import Retriever
+from index.sandbox import ReadLimits
 from index.saver import BackgroundSaver
 from index.writer import DocumentWriter, Notice
 
@@ -48,6 +50,7 @@ class Library:
         batch_size: int = 32,
         secondary: Embedder | None = None,
         retriever: Retriever | None = None,
+        read_limits: ReadLimits | None = None,
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
@@ -61,7 +64,11 @@ class Library:
         self._saver = BackgroundSaver()
         self._log = QueryLogWriter(sessions)
         self._writer = DocumentWriter(
-            sessions, embedder, secondary=secondary, batch_size=batch_size
+            sessions,
+            embedder,
+            secondary=secondary,
+            batch_size=batch_size,
+            read_limits=read_limits,
         )
 
     @classmethod
@@ -92,6 +99,7 @@ class Library:
             data_dir=settings.data_dir,
             batch_size=settings.embed_batch_size,
             secondary=secondary,
+            read_limits=settings.read_limits,
         )
         library.initialise(seeds_dir=settings.resolved_seeds_dir, notice=notice)
         return library
@@ -191,8 +199,10 @@ class Library:
         if not text:
             raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
         started = time.perf_counter()
-        result = self._retriever.search(self.corpus(), text, k=k)
+        corpus = self.corpus()
+        result = self._retriever.search(corpus, text, k=k)
         latency_ms = (time.perf_counter() - started) * 1000
+        hits = tuple(replace(h, heading=corpus.records[h.passage_id].heading) for h in result.hits)
         query_id = self._log.record(
             LoggedQuestion(
                 question=text[:2000],
@@ -209,7 +219,7 @@ class Library:
         return Answer(
             question=text,
             answered=result.answered,
-            hits=result.hits,
+            hits=hits,
             confidence=result.confidence,
             query_id=query_id,
             latency_ms=latency_ms,
@@ -251,6 +261,7 @@ class Library:
             dense=0.0,
             lexical=0.0,
             highlight=highlight,
+            heading=record.heading,
         )
 
     def passage(self, passage_id: int) -> PassageView:
@@ -356,6 +367,12 @@ class Library:
         )
         self.refresh()
         return result
+
+    def prepare_document(
+        self, name: str, data: bytes, *, title: str | None = None
+    ) -> PreparedDocument:
+        """Read and chunk a file within the configured limits, storing nothing (for previews)."""
+        return self._writer.prepare(name, data, title=title)
 
     def add_path(
         self, path: Path, *, title: str | None = None, progress: Progress | None = None
