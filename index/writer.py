@@ -19,9 +19,11 @@ from index.db import SessionFactory, guarded
 from index.embedding import Embedder
 from index.errors import ModelError, NotFoundError
 from index.hits import AddResult, DocumentInfo
-from index.ingest import Progress, embed_passages, prepare_document
+from index.ingest import PreparedDocument, Progress, embed_passages, prepare_document
 from index.loaders import SUPPORTED_EXTENSIONS, check_size
 from index.models import Document, Passage
+from index.sandbox import ReadLimits
+from index.source_files import read_source
 
 Notice = Callable[[str], None]
 """Receives short status lines (e.g. for the CLI's stderr)."""
@@ -37,7 +39,9 @@ class DocumentWriter:
         *,
         secondary: Embedder | None = None,
         batch_size: int = 32,
+        read_limits: ReadLimits | None = None,
     ) -> None:
+        self._read_limits = read_limits or ReadLimits()
         self._sessions = sessions
         self._embedder = embedder
         self._secondary = secondary
@@ -93,8 +97,7 @@ class DocumentWriter:
         progress: Progress | None = None,
     ) -> AddResult:
         """Read, chunk, embed (new passages only) and store a document in one transaction."""
-        check_size(len(data))
-        prepared = prepare_document(name, data, title=title)
+        prepared = self.prepare(name, data, title=title)
         model_id = self._embedder.model_id
         with guarded(self._sessions) as session:
             existing = storage.find_by_hash(session, prepared.sha256)
@@ -135,6 +138,7 @@ class DocumentWriter:
                         model_id=model_id,
                         secondary=vectors.secondary,
                         secondary_model_id=aux_id,
+                        source=data,
                     )
                     if replace_id is not None:
                         storage.delete_document(session, replace_id)
@@ -149,19 +153,16 @@ class DocumentWriter:
                     return AddResult(storage.document_info(session, existing), created=False)
         return AddResult(info, created=True, reused_embeddings=len(known))
 
+    def prepare(self, name: str, data: bytes, *, title: str | None = None) -> PreparedDocument:
+        """Read and chunk a file within the configured limits (nothing is stored)."""
+        check_size(len(data))
+        return prepare_document(name, data, title=title, limits=self._read_limits)
+
     def add_path(
         self, path: Path, *, title: str | None = None, progress: Progress | None = None
     ) -> AddResult:
-        """`add_document` for a file on disk."""
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise NotFoundError(f"No encuentro el archivo «{path}».") from exc
-        check_size(size)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise NotFoundError(f"No puedo leer el archivo «{path}»: {exc.strerror}.") from exc
+        """`add_document` for a file on disk, read within the size and time limits."""
+        data = read_source(path, timeout=self._read_limits.timeout_seconds)
         return self.add_document(path.name, data, title=title, progress=progress)
 
     def remove_document(self, document_id: int) -> DocumentInfo:
