@@ -17,7 +17,11 @@ MAX_PASSAGE_CHARS = 800
 # A lead-in with its list: long enough for a typical list of a dozen short items, short enough
 # that the quote still fits a phone screen and the embedding is not diluted (e5 reads 512 tokens).
 MAX_GROUP_CHARS = 1200
-MAX_HEADING_CHARS = 300  # a path of headings, "Capítulo 2 › Requisitos", stored with each passage
+MAX_HEADING_CHARS = 300
+# A list number or bullet on a line of its own (PDFs set them apart): it goes with what follows.
+_LONE_MARKER = re.compile(
+    r"\(?(?:\d{1,3}|[a-zA-Z])[.)]|[-*+•◦▪▫●■□‣⁃–—]"
+)  # a path of headings, "Capítulo 2 › Requisitos", stored with each passage
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 # A sentence ends at . ! ? or … (optionally followed by closing quotes/brackets) before whitespace.
@@ -153,7 +157,7 @@ def chunk_blocks(
         if not has_words(text):
             if block.kind in ("item", "row") and group:
                 group.append(Block(block.kind, text))  # a row of figures belongs to its table
-            elif len(text) <= 4 and block.kind != "heading":
+            elif _LONE_MARKER.fullmatch(text):
                 pending_marker = text
             continue
         if block.kind == "heading":

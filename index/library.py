@@ -59,6 +59,7 @@ class Library:
         self._data_dir = data_dir
         self._batch_size = batch_size
         self._refresh_lock = threading.Lock()
+        self._notice: Notice | None = None
         self._corpus: Corpus | None = None
         self._model_mismatch: str | None = None
         self._saver = BackgroundSaver()
@@ -101,6 +102,7 @@ class Library:
             secondary=secondary,
             read_limits=settings.read_limits,
         )
+        library._notice = notice
         library.initialise(seeds_dir=settings.resolved_seeds_dir, notice=notice)
         return library
 
@@ -128,7 +130,7 @@ class Library:
                 notice(
                     f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo."
                 )
-            self._writer.rebuild()
+            self._writer.reembed()
         self._writer.backfill_secondary(notice)
         if not seeded:
             self._writer.seed(seeds_dir, notice)
@@ -388,9 +390,13 @@ class Library:
         self.refresh()
         return info
 
-    def rebuild(self, *, progress: Progress | None = None) -> int:
-        """Re-embed every passage with the current model; the old index serves until the swap."""
-        count = self._writer.rebuild(progress=progress)
+    def rebuild(self, *, progress: Progress | None = None, notice: Notice | None = None) -> int:
+        """Re-read, re-chunk and re-embed every document; the old index serves until the swap.
+
+        Votes and logged questions stay, pointing at the passages that now hold their text.
+        """
+        self._log.flush()  # logged answers must be in the database to follow their passages
+        count = self._writer.rebuild(progress=progress, notice=notice or self._notice)
         self.refresh()
         return count
 
