@@ -82,8 +82,11 @@ def _segments(textpage: pdfium.PdfTextPage, page: int) -> list[Segment]:
             segments.append(Segment(page, joined, left, right, bottom, top, size, bold))
         text.clear()
 
-    for i in range(pdfium_c.FPDFText_CountChars(textpage)):
-        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+    # Per glyph, so the hot loop calls PDFium on the raw handle through local names.
+    handle, pointer = textpage.raw, ctypes.byref(box)
+    unicode_of, box_of = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+    for i in range(pdfium_c.FPDFText_CountChars(handle)):
+        code = unicode_of(handle, i)
         if code in (10, 13):
             close()
             continue
@@ -92,7 +95,7 @@ def _segments(textpage: pdfium.PdfTextPage, page: int) -> list[Segment]:
             if text:
                 text.append(" ")
             continue
-        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(box)):
+        if not box_of(handle, i, pointer):
             continue
         height = box.top - box.bottom
         if height <= 0:
@@ -107,7 +110,7 @@ def _segments(textpage: pdfium.PdfTextPage, page: int) -> list[Segment]:
                 close()
         if not text:
             left, right, bottom, top, size = box.left, box.right, box.bottom, box.top, height
-            bold = pdfium_c.FPDFText_GetFontWeight(textpage, i) >= _BOLD_WEIGHT
+            bold = pdfium_c.FPDFText_GetFontWeight(handle, i) >= _BOLD_WEIGHT
         else:
             left, right = min(left, box.left), max(right, box.right)
             bottom, top, size = min(bottom, box.bottom), max(top, box.top), max(size, height)
