@@ -23,7 +23,6 @@ from index.errors import (
 from index.loaders import (
     MAX_FILE_BYTES,
     SUPPORTED_EXTENSIONS,
-    LoadedDocument,
     check_size,
     load_bytes,
     load_path,
@@ -95,7 +94,10 @@ def make_docx(build: Callable[[docx.document.Document], object]) -> bytes:
 def test_txt_utf8_with_bom_and_crlf() -> None:
     data = "\ufeffPrimera línea\r\nsigue   aquí\r\n\r\n\r\n\r\nOtro párrafo\rfinal\r\n".encode()
     loaded = load_bytes("acta_de-reunión.txt", data)
-    assert (loaded.title, loaded.text) == ("acta de reunión", "Primera línea\nsigue aquí\n\nOtro párrafo\nfinal")
+    assert (loaded.title, loaded.text) == (
+        "acta de reunión",
+        "Primera línea\nsigue aquí\n\nOtro párrafo\nfinal",
+    )
 
 
 def test_txt_is_nfc_normalised_and_keeps_words() -> None:

@@ -150,7 +150,9 @@ def test_word_processor_pdf_with_headings_lists_header_and_footer() -> None:
     assert f"{lead_in}\n{items[0]}\n{items[1]}" in texts  # the list stays with its lead-in
     for heading, paragraphs in source:  # every paragraph whole, under its own heading
         assert [c.heading for c in chunks if c.text in paragraphs] == [heading] * len(paragraphs)
-    known = vocabulary(*texts_of(source), lead_in, *items, "La relación México-Estados Unidos exige")
+    known = vocabulary(
+        *texts_of(source), lead_in, *items, "La relación México-Estados Unidos exige"
+    )
     assert not [t for t in texts if glued(t, known)]
 
 
