@@ -15,6 +15,7 @@ TELEGRAM_LIMIT = 4096
 # Room kept for the source line and markup around the quote.
 _QUOTE_BUDGET = 3500
 _EXPANDABLE_FROM = 900
+_HEADING_BUDGET = 300
 
 
 def _cut_at_sentence(text: str, limit: int) -> str:
@@ -74,8 +75,12 @@ def hit_html(hit: Hit, *, position: int = 0, total: int = 1) -> str:
         source += f"  ·  resultado {position + 1} de {total}"
     quote = _quote_html(hit, _QUOTE_BUDGET)
     tag = "<blockquote expandable>" if len(hit.text) > _EXPANDABLE_FROM else "<blockquote>"
-    message = f"{tag}{quote}</blockquote>\n{source}"
+    # The headings say where the quote sits; they are context, outside the quote itself.
+    heading = f"<b>{escape(hit.heading[:_HEADING_BUDGET])}</b>\n" if hit.heading else ""
+    message = f"{heading}{tag}{quote}</blockquote>\n{source}"
     if len(message) > TELEGRAM_LIMIT:  # a very long title: shorten it, never the markup
+        message = f"{heading}{tag}{quote}</blockquote>\n📄 párrafo {hit.paragraph}"
+    if len(message) > TELEGRAM_LIMIT:  # and a long heading full of "&": the quote matters most
         message = f"{tag}{quote}</blockquote>\n📄 párrafo {hit.paragraph}"
     return message
 
@@ -123,7 +128,8 @@ def answer_text(answer: Answer, *, position: int = 0, bold: tuple[str, str] = ("
         start, end = hit.highlight
         text = f"{text[:start]}{bold[0]}{text[start:end]}{bold[1]}{text[end:]}"
     lead = f"{TENTATIVE_LEAD}\n" if answer.outcome == "tentative" else ""
-    return f"{lead}{text}\n— {source_line(hit)}"
+    heading = f"[{hit.heading}]\n" if hit.heading else ""
+    return f"{lead}{heading}{text}\n— {source_line(hit)}"
 
 
 def _date(value: datetime) -> str:

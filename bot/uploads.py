@@ -30,7 +30,6 @@ from index import (
     DocumentTooLargeError,
     UnsupportedFormatError,
 )
-from index.ingest import prepare_document
 from index.loaders import safe_file_name
 
 log = logging.getLogger("acuerdo.bot.admin")
@@ -195,7 +194,8 @@ async def _upload(
     async with reporting(status, progress):
         data = await _download(document, svc.max_upload_bytes)
         progress.set(f"⏳ Leyendo «{escape(name)}»…")
-        prepared = await asyncio.to_thread(prepare_document, name, data, title=caption)
+        # In a child process with a time and memory limit: a bad file never stalls the bot.
+        prepared = await asyncio.to_thread(svc.library.prepare_document, name, data, title=caption)
         same = await asyncio.to_thread(svc.library.document_with_content, prepared.sha256)
         namesakes = (
             [] if same else await asyncio.to_thread(svc.library.documents_titled, prepared.title)

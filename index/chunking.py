@@ -1,11 +1,27 @@
-"""Text → passages (one per paragraph, long ones cut at sentence boundaries) and sentence spans."""
+"""Blocks → passages that stand alone, and sentence spans.
+
+One passage per paragraph (long ones cut at sentence boundaries); a heading is never a passage
+but the context of the passages below it; list items and table rows stay with the sentence that
+leads into them, up to `MAX_GROUP_CHARS`; a passage always has words. Text is kept verbatim.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.blocks import Block, guess_blocks, has_words
+
 MAX_PASSAGE_CHARS = 800
+# A lead-in with its list: long enough for a typical list of a dozen short items, short enough
+# that the quote still fits a phone screen and the embedding is not diluted (e5 reads 512 tokens).
+MAX_GROUP_CHARS = 1200
+MAX_HEADING_CHARS = 300
+# A list number or bullet on a line of its own (PDFs set them apart): it goes with what follows.
+_LONE_MARKER = re.compile(
+    r"\(?(?:\d{1,3}|[a-zA-Z])[.)]|[-*+•◦▪▫●■□‣⁃–—]"
+)  # a path of headings, "Capítulo 2 › Requisitos", stored with each passage
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 # A sentence ends at . ! ? or … (optionally followed by closing quotes/brackets) before whitespace.
@@ -25,6 +41,7 @@ class Chunk:
     ordinal: int
     paragraph: int
     text: str
+    heading: str | None = None
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -102,9 +119,68 @@ def split_long_paragraph(paragraph: str, limit: int = MAX_PASSAGE_CHARS) -> list
 
 
 def chunk_text(text: str, *, max_chars: int = MAX_PASSAGE_CHARS) -> list[Chunk]:
-    """Passages of a document, numbered in reading order; paragraph numbers start at 1."""
+    """Passages of plain text (see `guess_blocks`), numbered in reading order from 1."""
+    return chunk_blocks(guess_blocks(text), max_chars=max_chars)
+
+
+def chunk_blocks(
+    blocks: Sequence[Block],
+    *,
+    max_chars: int = MAX_PASSAGE_CHARS,
+    group_chars: int = MAX_GROUP_CHARS,
+) -> list[Chunk]:
+    """Passages of a document's blocks; `paragraph` numbers the units a reader would count."""
     chunks: list[Chunk] = []
-    for paragraph_number, paragraph in enumerate(split_paragraphs(text), start=1):
-        for piece in split_long_paragraph(paragraph, max_chars):
-            chunks.append(Chunk(ordinal=len(chunks), paragraph=paragraph_number, text=piece))
+    headings: list[tuple[int, str]] = []
+    group: list[Block] = []
+    paragraph = 0
+
+    def emit(texts: list[str]) -> None:
+        nonlocal paragraph
+        texts = [t for t in texts if has_words(t)]
+        if not texts:
+            return
+        paragraph += 1
+        context = " › ".join(text for _, text in headings)[:MAX_HEADING_CHARS].rstrip() or None
+        for text in texts:
+            chunks.append(Chunk(len(chunks), paragraph, text, context))
+
+    def flush() -> None:
+        if group:
+            emit(["\n".join(block.text for block in group)])
+            group.clear()
+
+    pending_marker = ""  # "1." or "•" alone on its line belongs to the text after it
+    for block in blocks:
+        text = f"{pending_marker} {block.text}".strip() if pending_marker else block.text
+        pending_marker = ""
+        if not has_words(text):
+            if block.kind in ("item", "row") and group:
+                group.append(Block(block.kind, text))  # a row of figures belongs to its table
+            elif _LONE_MARKER.fullmatch(text):
+                pending_marker = text
+            continue
+        if block.kind == "heading":
+            flush()
+            level = max(block.level, 1)
+            kept = [(lv, t) for lv, t in headings if lv < level]
+            headings[:] = [*kept, (level, " ".join(text.split()))]
+            continue
+        if block.kind in ("item", "row"):
+            size = sum(len(b.text) + 1 for b in group) + len(text)
+            if group and size > group_chars:
+                flush()
+            if len(text) > max_chars:
+                flush()
+                emit(split_long_paragraph(text, max_chars))
+            else:
+                group.append(Block(block.kind, text))
+            continue
+        flush()
+        pieces = split_long_paragraph(text, max_chars)
+        if len(pieces) == 1:
+            group.append(Block(block.kind, text))  # may lead into a list: wait and see
+        else:
+            emit(pieces)
+    flush()
     return chunks

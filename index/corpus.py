@@ -27,6 +27,15 @@ class PassageRecord:
     ordinal: int
     paragraph: int
     text: str
+    heading: str | None = None
+
+
+def lexical_text(text: str, heading: str | None) -> str:
+    """What BM25 indexes for a passage: its headings count as its words too.
+
+    Only the lexical side: adding titles or neighbours to the embedded text made ranking worse.
+    """
+    return text if not heading else f"{heading}\n{text}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ def load_corpus(
             column="aux_embedding",
         )
     lexical = LexicalIndex()
-    lexical.build(ids.tolist(), [row.text for row in rows])
+    lexical.build(ids.tolist(), [lexical_text(row.text, row.heading) for row in rows])
     return Corpus(
         model_id=model_id,
         version=version,
@@ -142,7 +151,9 @@ def update_corpus(
         version=state.version,
         vectors=vectors,
         lexical=current.lexical.updated(
-            removed=removed, added_ids=added, added_texts=[row.text for row in rows]
+            removed=removed,
+            added_ids=added,
+            added_texts=[lexical_text(row.text, row.heading) for row in rows],
         ),
         records=records,
         secondary=aux,
@@ -167,6 +178,7 @@ def _passage_query():  # type: ignore[no-untyped-def]
         Passage.ordinal,
         Passage.paragraph,
         Passage.text,
+        Passage.heading,
         Passage.embedding,
         Passage.aux_embedding,
         Passage.aux_model_id,
@@ -174,7 +186,9 @@ def _passage_query():  # type: ignore[no-untyped-def]
 
 
 def _record(row: Any) -> PassageRecord:
-    return PassageRecord(row.id, row.document_id, row.title, row.ordinal, row.paragraph, row.text)
+    return PassageRecord(
+        row.id, row.document_id, row.title, row.ordinal, row.paragraph, row.text, row.heading
+    )
 
 
 def previous_passages(records: Iterable[PassageRecord]) -> dict[int, int]:

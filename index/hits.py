@@ -21,6 +21,7 @@ class Hit:
     dense: float
     lexical: float
     highlight: tuple[int, int] | None = None
+    heading: str | None = None  # the headings above the passage, shown above the quote
 
     @property
     def highlighted_sentence(self) -> str:

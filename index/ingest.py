@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.chunking import Chunk, chunk_text
+from index.chunking import Chunk, chunk_blocks
 from index.embedding import Embedder
 from index.errors import EmptyDocumentError
 from index.loaders import load_bytes, safe_file_name
+from index.sandbox import ReadLimits, read_isolated
 from index.storage import content_hash
 
 Progress = Callable[[int, int], None]
@@ -27,11 +28,24 @@ class PreparedDocument:
     chunks: tuple[Chunk, ...]
 
 
-def prepare_document(name: str, data: bytes, *, title: str | None = None) -> PreparedDocument:
-    """Read and chunk a file; errors are `DocumentError`s with messages fit for users."""
+def prepare_document(
+    name: str,
+    data: bytes,
+    *,
+    title: str | None = None,
+    limits: ReadLimits | None = ReadLimits(),  # noqa: B008 (frozen)
+) -> PreparedDocument:
+    """Read and chunk a file; errors are `DocumentError`s with messages fit for users.
+
+    The file is read in a child process held to `limits` (time, memory); `limits=None` reads
+    it in this process, for trusted files such as the tests' own.
+    """
     source_name = safe_file_name(name)
-    loaded = load_bytes(source_name, data)
-    chunks = tuple(chunk_text(loaded.text))
+    if limits is None:
+        loaded = load_bytes(source_name, data)
+    else:
+        loaded = read_isolated(source_name, data, limits=limits)
+    chunks = tuple(chunk_blocks(loaded.blocks))
     if not chunks:
         raise EmptyDocumentError("El documento no tiene texto que se pueda indexar.")
     chosen_title = " ".join((title or "").split()) or loaded.title or source_name

@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -20,11 +21,12 @@ from index.db import GuardedSession, SessionFactory, guarded, open_database, rea
 from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
-from index.ingest import Progress
+from index.ingest import PreparedDocument, Progress
 from index.models import Passage, QueryLog
 from index.ownership import hash_owner, hash_user, owns, shown_passages
 from index.querylog import LoggedQuestion, QueryLogWriter
 from index.retrieval import Retriever
+from index.sandbox import ReadLimits
 from index.saver import BackgroundSaver
 from index.writer import DocumentWriter, Notice
 
@@ -48,6 +50,7 @@ class Library:
         batch_size: int = 32,
         secondary: Embedder | None = None,
         retriever: Retriever | None = None,
+        read_limits: ReadLimits | None = None,
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
@@ -60,12 +63,17 @@ class Library:
         self._data_dir = data_dir
         self._batch_size = batch_size
         self._refresh_lock = threading.Lock()
+        self._notice: Notice | None = None
         self._corpus: Corpus | None = None
         self._model_mismatch: str | None = None
         self._saver = BackgroundSaver()
         self._log = QueryLogWriter(sessions)
         self._writer = DocumentWriter(
-            sessions, embedder, secondary=secondary, batch_size=batch_size
+            sessions,
+            embedder,
+            secondary=secondary,
+            batch_size=batch_size,
+            read_limits=read_limits,
         )
 
     @classmethod
@@ -96,7 +104,9 @@ class Library:
             data_dir=settings.data_dir,
             batch_size=settings.embed_batch_size,
             secondary=secondary,
+            read_limits=settings.read_limits,
         )
+        library._notice = notice
         library.initialise(seeds_dir=settings.resolved_seeds_dir, notice=notice)
         return library
 
@@ -124,7 +134,7 @@ class Library:
                 notice(
                     f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo."
                 )
-            self._writer.rebuild()
+            self._writer.reembed()
         self._writer.backfill_secondary(notice)
         if not seeded:
             self._writer.seed(seeds_dir, notice)
@@ -202,8 +212,10 @@ class Library:
         if not text:
             raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
         started = time.perf_counter()
-        result = self._retriever.search(self.corpus(), text, k=k)
+        corpus = self.corpus()
+        result = self._retriever.search(corpus, text, k=k)
         latency_ms = (time.perf_counter() - started) * 1000
+        hits = tuple(replace(h, heading=corpus.records[h.passage_id].heading) for h in result.hits)
         query_id = self._log.record(
             LoggedQuestion(
                 question=text[:2000],
@@ -222,7 +234,7 @@ class Library:
         return Answer(
             question=text,
             answered=result.answered,
-            hits=result.hits,
+            hits=hits,
             confidence=result.confidence,
             query_id=query_id,
             latency_ms=latency_ms,
@@ -276,6 +288,7 @@ class Library:
             dense=0.0,
             lexical=0.0,
             highlight=highlight,
+            heading=record.heading,
         )
 
     def passage(self, passage_id: int) -> PassageView:
@@ -403,6 +416,12 @@ class Library:
         self.refresh()
         return result
 
+    def prepare_document(
+        self, name: str, data: bytes, *, title: str | None = None
+    ) -> PreparedDocument:
+        """Read and chunk a file within the configured limits, storing nothing (for previews)."""
+        return self._writer.prepare(name, data, title=title)
+
     def add_path(
         self, path: Path, *, title: str | None = None, progress: Progress | None = None
     ) -> AddResult:
@@ -420,9 +439,13 @@ class Library:
         self.refresh()
         return info
 
-    def rebuild(self, *, progress: Progress | None = None) -> int:
-        """Re-embed every passage with the current model; the old index serves until the swap."""
-        count = self._writer.rebuild(progress=progress)
+    def rebuild(self, *, progress: Progress | None = None, notice: Notice | None = None) -> int:
+        """Re-read, re-chunk and re-embed every document; the old index serves until the swap.
+
+        Votes and logged questions stay, pointing at the passages that now hold their text.
+        """
+        self._log.flush()  # logged answers must be in the database to follow their passages
+        count = self._writer.rebuild(progress=progress, notice=notice or self._notice)
         self.refresh()
         return count
 

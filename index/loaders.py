@@ -1,4 +1,9 @@
-"""Uploaded files (txt, md, pdf, docx, html) → a title and plain text with blank-line paragraphs."""
+"""Uploaded files (txt, md, pdf, docx, html) → a title and the text as typed blocks.
+
+The binary formats are read by their own modules (`pdf_reader`, `docx_reader`, `html_reader`),
+imported only when such a file arrives: their parsers cost start-up time a bot answering
+questions should not pay.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import codecs
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path, PurePath
 
+from index.blocks import ITEM_MARKER, Block, blocks_text, guess_blocks
 from index.errors import (
     DocumentError,
     DocumentTooLargeError,
@@ -33,10 +40,18 @@ _ATX_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
 
 @dataclass(frozen=True)
 class LoadedDocument:
-    """A document's title and its text: paragraphs separated by one blank line."""
+    """A document's title and its blocks (headings, paragraphs, list items, table rows…)."""
 
     title: str
-    text: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def text(self) -> str:
+        """The plain text: one block per paragraph, separated by one blank line."""
+        return blocks_text(self.blocks)
+
+
+Reader = Callable[[str, bytes], tuple[str | None, Sequence[Block]]]
 
 
 def check_size(size: int) -> None:
@@ -64,14 +79,10 @@ def safe_file_name(name: str) -> str:
 
 
 def load_path(path: Path) -> LoadedDocument:
-    """Read a file from disk, check its size, then `load_bytes`."""
-    try:
-        check_size(path.stat().st_size)
-        data = path.read_bytes()
-    except OSError as exc:  # missing, a folder, no permission, a disk error…
-        verb = "encuentro" if isinstance(exc, FileNotFoundError) else "puedo leer"
-        raise DocumentError(f"No {verb} el archivo «{path}».") from exc
-    return load_bytes(path.name, data)
+    """Read a file from disk (at most `MAX_FILE_BYTES`, see `read_source`), then `load_bytes`."""
+    from index.source_files import read_source
+
+    return load_bytes(path.name, read_source(path))
 
 
 def load_bytes(name: str, data: bytes) -> LoadedDocument:
@@ -88,13 +99,18 @@ def load_bytes(name: str, data: bytes) -> LoadedDocument:
     check_size(len(data))
     if not data.strip():
         raise EmptyDocumentError(f"El archivo «{safe}» está vacío.")
-    title, raw = loader(safe, data)
-    if not (text := clean_text(raw)):
+    title, raw_blocks = loader(safe, data)
+    blocks = tuple(
+        Block(block.kind, text, block.level)
+        for block in raw_blocks
+        if (text := clean_text(block.text))
+    )
+    if not blocks:
         raise EmptyDocumentError(f"El documento «{safe}» no tiene texto que se pueda indexar.")
     stem = PurePath(safe).stem
     fallback = " ".join(re.sub(r"[_-]+", " ", stem).split()) if extension == ".txt" else stem
     title = " ".join(clean_text(title or "").split()) or fallback
-    return LoadedDocument(title=title[:MAX_TITLE_CHARS].rstrip(), text=text)
+    return LoadedDocument(title=title[:MAX_TITLE_CHARS].rstrip(), blocks=blocks)
 
 
 def clean_text(text: str) -> str:
@@ -124,34 +140,70 @@ def _decode_utf8(name: str, data: bytes) -> str:
         ) from exc
 
 
-def _load_md(name: str, data: bytes) -> tuple[str | None, str]:
-    """Markdown as written, minus heading markers; each heading becomes its own paragraph."""
-    out: list[str] = []
+def _load_txt(name: str, data: bytes) -> tuple[str | None, list[Block]]:
+    return None, guess_blocks(clean_text(_decode_utf8(name, data)))
+
+
+_TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")
+
+
+def _load_md(name: str, data: bytes) -> tuple[str | None, list[Block]]:
+    """Markdown as written, minus heading markers; headings, list items and table rows marked."""
+    blocks: list[Block] = []
     title: str | None = None
-    in_code = False
+    lines: list[str] = []
+    code: list[str] | None = None
+
+    def flush() -> None:
+        if lines:
+            blocks.append(Block("paragraph", "\n".join(lines)))
+            lines.clear()
+
     for line in _decode_utf8(name, data).splitlines():
-        in_code ^= line.lstrip().startswith(("```", "~~~"))  # "# comment" in code is no heading
-        heading = None if in_code else _ATX_HEADING.fullmatch(line)
-        if heading is None:
-            out.append(line)
+        fence = line.lstrip().startswith(("```", "~~~"))
+        if code is not None:  # "# comment" in code is no heading
+            code.append(line)
+            if fence:
+                blocks.append(Block("code", "\n".join(code)))
+                code = None
             continue
-        words = re.sub(r"(?:^|[ \t])#+[ \t]*$", "", heading.group(2) or "").strip()  # "## T ##"
-        title = title or (words if heading.group(1) == "#" else None)
-        out += ["", words, ""]
-    return title, "\n".join(out)
+        stripped = line.strip()
+        heading = _ATX_HEADING.fullmatch(line)
+        if fence or heading or not stripped or stripped.startswith("|"):
+            flush()
+        if fence:
+            code = [line]
+        elif heading is not None:
+            words = re.sub(r"(?:^|[ \t])#+[ \t]*$", "", heading.group(2) or "").strip()  # "## T ##"
+            title = title or (words if heading.group(1) == "#" else None)
+            blocks.append(Block("heading", words, len(heading.group(1))))
+        elif stripped.startswith("|"):
+            if not _TABLE_RULE.fullmatch(stripped):
+                blocks.append(Block("row", stripped.strip("|").strip()))
+        elif ITEM_MARKER.match(stripped):
+            flush()
+            blocks.append(Block("item", stripped))
+        elif stripped:
+            lines.append(line)
+    flush()
+    if code:
+        blocks.append(Block("code", "\n".join(code)))
+    return title, blocks
 
 
-_LOADERS: dict[str, Callable[[str, bytes], tuple[str | None, str]]] = {
-    ".txt": lambda name, data: (None, _decode_utf8(name, data)),
+def _binary_reader(module: str, function: str) -> Reader:
+    def read(name: str, data: bytes) -> tuple[str | None, Sequence[Block]]:
+        reader: Reader = getattr(import_module(f"index.{module}"), function)
+        return reader(name, data)
+
+    return read
+
+
+_LOADERS: dict[str, Reader] = {
+    ".txt": _load_txt,
     ".md": _load_md,
-    ".pdf": lambda name, data: _formats().load_pdf(name, data),
-    ".docx": lambda name, data: _formats().load_docx(name, data),
-    ".html": lambda name, data: _formats().load_html(name, data),
-    ".htm": lambda name, data: _formats().load_html(name, data),
+    ".pdf": _binary_reader("pdf_reader", "read_pdf"),
+    ".docx": _binary_reader("docx_reader", "read_docx"),
+    ".html": _binary_reader("html_reader", "read_html"),
+    ".htm": _binary_reader("html_reader", "read_html"),
 }
-
-
-def _formats():  # type: ignore[no-untyped-def]
-    from index import formats
-
-    return formats

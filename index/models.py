@@ -40,6 +40,9 @@ class Document(Base):
     source_name: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The file as it arrived, zlib-compressed, so a better reader can read it again (`index
+    # rebuild`); None for documents added before it was kept (those are re-cut from passages).
+    source: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     passages: Mapped[list[Passage]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="Passage.ordinal"
     )
@@ -61,6 +64,9 @@ class Passage(Base):
     ordinal: Mapped[int] = mapped_column(Integer)
     paragraph: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # The headings above the passage ("Capítulo 2 › Requisitos"): context for ranking and for
+    # the reader, never quoted as the answer.
+    heading: Mapped[str | None] = mapped_column(Text, nullable=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     model_id: Mapped[str] = mapped_column(String(200))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Sequence
 from typing import cast
 
@@ -139,9 +140,15 @@ def insert_document(
     model_id: str,
     secondary: Sequence[bytes] | None = None,
     secondary_model_id: str | None = None,
+    source: bytes | None = None,
 ) -> Document:
     """Add a document and its passages; the caller's transaction makes it all or nothing."""
-    document = Document(title=title, source_name=source_name, sha256=sha256)
+    document = Document(
+        title=title,
+        source_name=source_name,
+        sha256=sha256,
+        source=None if source is None else zlib.compress(source, 6),
+    )
     aux_vectors: Sequence[bytes | None] = (
         secondary if secondary is not None else [None] * len(chunks)
     )
@@ -150,6 +157,7 @@ def insert_document(
             ordinal=chunk.ordinal,
             paragraph=chunk.paragraph,
             text=chunk.text,
+            heading=chunk.heading,
             sha256=content_hash(chunk.text),
             embedding=vector,
             model_id=model_id,

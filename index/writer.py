@@ -13,15 +13,19 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from index import storage
 from index.db import SessionFactory, guarded
 from index.embedding import Embedder
 from index.errors import ModelError, NotFoundError
 from index.hits import AddResult, DocumentInfo
-from index.ingest import Progress, embed_passages, prepare_document
+from index.ingest import PreparedDocument, Progress, embed_passages, prepare_document
 from index.loaders import SUPPORTED_EXTENSIONS, check_size
 from index.models import Document, Passage
+from index.rebuild import apply_plan, move_references, plan_documents
+from index.sandbox import ReadLimits
+from index.source_files import read_source
 
 Notice = Callable[[str], None]
 """Receives short status lines (e.g. for the CLI's stderr)."""
@@ -37,7 +41,9 @@ class DocumentWriter:
         *,
         secondary: Embedder | None = None,
         batch_size: int = 32,
+        read_limits: ReadLimits | None = None,
     ) -> None:
+        self._read_limits = read_limits or ReadLimits()
         self._sessions = sessions
         self._embedder = embedder
         self._secondary = secondary
@@ -93,8 +99,7 @@ class DocumentWriter:
         progress: Progress | None = None,
     ) -> AddResult:
         """Read, chunk, embed (new passages only) and store a document in one transaction."""
-        check_size(len(data))
-        prepared = prepare_document(name, data, title=title)
+        prepared = self.prepare(name, data, title=title)
         model_id = self._embedder.model_id
         with guarded(self._sessions) as session:
             existing = storage.find_by_hash(session, prepared.sha256)
@@ -135,6 +140,7 @@ class DocumentWriter:
                         model_id=model_id,
                         secondary=vectors.secondary,
                         secondary_model_id=aux_id,
+                        source=data,
                     )
                     if replace_id is not None:
                         storage.delete_document(session, replace_id)
@@ -149,19 +155,16 @@ class DocumentWriter:
                     return AddResult(storage.document_info(session, existing), created=False)
         return AddResult(info, created=True, reused_embeddings=len(known))
 
+    def prepare(self, name: str, data: bytes, *, title: str | None = None) -> PreparedDocument:
+        """Read and chunk a file within the configured limits (nothing is stored)."""
+        check_size(len(data))
+        return prepare_document(name, data, title=title, limits=self._read_limits)
+
     def add_path(
         self, path: Path, *, title: str | None = None, progress: Progress | None = None
     ) -> AddResult:
-        """`add_document` for a file on disk."""
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise NotFoundError(f"No encuentro el archivo «{path}».") from exc
-        check_size(size)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise NotFoundError(f"No puedo leer el archivo «{path}»: {exc.strerror}.") from exc
+        """`add_document` for a file on disk, read within the size and time limits."""
+        data = read_source(path, timeout=self._read_limits.timeout_seconds)
         # A file name need not be UTF-8 (it arrives surrogate-escaped); the stored name must be.
         name = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         return self.add_document(name, data, title=title, progress=progress)
@@ -186,7 +189,64 @@ class DocumentWriter:
             storage.bump_version(session)
         return info
 
-    def rebuild(self, *, progress: Progress | None = None) -> int:
+    def rebuild(self, *, progress: Progress | None = None, notice: Notice | None = None) -> int:
+        """Re-read and re-chunk every document (`index.rebuild`), re-embed it all, swap at once.
+
+        Reading and embedding happen before the transaction; the old index serves until then.
+        """
+        model_id = self._embedder.model_id
+        aux_id = self._secondary.model_id if self._secondary else None
+        with guarded(self._sessions) as session:
+            plans = plan_documents(
+                session,
+                lambda name, data, title: self.prepare(name, data, title=title),
+                notice or (lambda _: None),
+            )
+        texts = list(
+            {storage.content_hash(c.text): c.text for p in plans for c in p.chunks}.items()
+        )
+        vectors = embed_passages(
+            self._embedder,
+            [text for _, text in texts],
+            batch_size=self._batch_size,
+            secondary=self._secondary,
+            progress=progress,
+        )
+        by_hash = {
+            sha: (vectors.primary[i], vectors.secondary[i] if vectors.secondary else None)
+            for i, (sha, _) in enumerate(texts)
+        }
+        with self._write_lock, guarded(self._sessions) as session, session.begin():
+            state = storage.lock_state(session)
+            moved: dict[int, int] = {}
+            for plan in plans:
+                moved.update(
+                    apply_plan(session, plan, by_hash, model_id=model_id, aux_model_id=aux_id) or {}
+                )
+            move_references(session, moved)
+            self._embed_stragglers(session)  # documents added or changed meanwhile
+            state.model_id = model_id
+            storage.bump_version(session)
+            return storage.count_corpus(session)[1]
+
+    def _embed_stragglers(self, session: Session) -> None:
+        model_id = self._embedder.model_id
+        aux_id = self._secondary.model_id if self._secondary else None
+        stale = session.execute(
+            select(Passage).where(
+                (Passage.model_id != model_id)
+                | (Passage.aux_model_id.is_(None) if aux_id else Passage.aux_model_id.isnot(None))
+            )
+        ).scalars()
+        for passage in stale:
+            late = embed_passages(
+                self._embedder, [passage.text], batch_size=1, secondary=self._secondary
+            )
+            passage.embedding, passage.model_id = late.primary[0], model_id
+            passage.aux_embedding = late.secondary[0] if late.secondary else None
+            passage.aux_model_id = aux_id
+
+    def reembed(self, *, progress: Progress | None = None) -> int:
         """Re-embed every passage with the current model; the old index serves until the swap."""
         model_id = self._embedder.model_id
         with guarded(self._sessions) as session:

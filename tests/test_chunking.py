@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from index.chunking import MAX_PASSAGE_CHARS, chunk_text, sentence_spans, split_paragraphs
+from index.blocks import Block, guess_blocks
+from index.chunking import (
+    MAX_GROUP_CHARS,
+    MAX_PASSAGE_CHARS,
+    chunk_blocks,
+    chunk_text,
+    sentence_spans,
+    split_paragraphs,
+)
 from tests.conftest import SEEDS
 
 
@@ -50,3 +58,44 @@ def test_a_sentence_longer_than_the_limit_is_cut_at_a_space() -> None:
     chunks = chunk_text(paragraph)
     assert all(len(c.text) <= MAX_PASSAGE_CHARS for c in chunks)
     assert " ".join(c.text for c in chunks) == paragraph.strip()
+
+
+def test_no_passage_without_words_and_headings_are_never_passages() -> None:
+    blocks = [
+        Block("heading", "Capítulo 1", 1),
+        Block("paragraph", "…"),
+        Block("paragraph", "—"),
+        Block("paragraph", "12"),
+        Block("paragraph", "1."),
+        Block("paragraph", "El primer compromiso es compartir información."),
+        Block("heading", "3.2 ¿Qué contiene el anexo?", 2),
+        Block("heading", "Final sin texto", 1),
+    ]
+    chunks = chunk_blocks(blocks)
+    assert [(c.text, c.heading, c.paragraph) for c in chunks] == [
+        ("1. El primer compromiso es compartir información.", "Capítulo 1", 1)
+    ]
+
+
+def test_list_items_and_rows_stay_with_their_lead_in_up_to_the_group_limit() -> None:
+    items = [Block("item", f"• Punto número {i} del acuerdo de cooperación.") for i in range(60)]
+    blocks = [Block("paragraph", "El acuerdo contiene:"), *items, Block("paragraph", "Fin.")]
+    chunks = chunk_blocks(blocks)
+    assert chunks[0].text.startswith("El acuerdo contiene:\n• Punto número 0")
+    assert all(len(c.text) <= MAX_GROUP_CHARS for c in chunks)
+    listed = "\n".join(c.text for c in chunks[:-1])
+    assert listed == "\n".join(["El acuerdo contiene:", *(b.text for b in items)])  # verbatim
+    assert chunks[-1].text == "Fin."
+    assert len({c.paragraph for c in chunks}) == len(chunks)
+
+
+def test_plain_text_headings_are_guessed_only_when_unambiguous() -> None:
+    text = (SEEDS / "000_b49162d02398fd27.txt").read_text(encoding="utf-8")
+    assert all(block.kind == "paragraph" for block in guess_blocks(text))  # the seed: none
+    guessed = guess_blocks("Requisitos\n\nHace falta un pasaporte.\n\n- uno\n\nNota final")
+    assert [(b.kind, b.level) for b in guessed] == [
+        ("heading", 1),
+        ("paragraph", 0),
+        ("item", 0),
+        ("paragraph", 0),  # a last short line introduces nothing
+    ]

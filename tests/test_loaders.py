@@ -23,7 +23,6 @@ from index.errors import (
 from index.loaders import (
     MAX_FILE_BYTES,
     SUPPORTED_EXTENSIONS,
-    LoadedDocument,
     check_size,
     load_bytes,
     load_path,
@@ -95,8 +94,9 @@ def make_docx(build: Callable[[docx.document.Document], object]) -> bytes:
 def test_txt_utf8_with_bom_and_crlf() -> None:
     data = "\ufeffPrimera línea\r\nsigue   aquí\r\n\r\n\r\n\r\nOtro párrafo\rfinal\r\n".encode()
     loaded = load_bytes("acta_de-reunión.txt", data)
-    assert loaded == LoadedDocument(
-        title="acta de reunión", text="Primera línea\nsigue aquí\n\nOtro párrafo\nfinal"
+    assert (loaded.title, loaded.text) == (
+        "acta de reunión",
+        "Primera línea\nsigue aquí\n\nOtro párrafo\nfinal",
     )
 
 
@@ -160,7 +160,8 @@ def test_markdown_title_headings_and_verbatim_body() -> None:
         "Acuerdo de **seguridad**",
         "Texto con *énfasis* y [un enlace](https://example.org).",
         "Compromisos",
-        "- uno\n- dos",
+        "- uno",
+        "- dos",
         "#etiqueta no es un encabezado",
     ]
 
@@ -304,18 +305,18 @@ def test_docx_paragraphs_tables_and_core_title() -> None:
         "Acuerdos",
         "Primer párrafo con tabulador.",
         "Línea uno\nlínea dos",
-        "Encabezado combinado",
-        "Año",
-        "México",
-        "Anidada",
-        "2024",
+        "Encabezado combinado | Año",  # one block per table row, merged cells once
+        "México | 2024",
+        "Anidada",  # a table nested in a cell follows its row
         "Después de la tabla.",
     ]
+    kinds = [block.kind for block in loaded.blocks]
+    assert kinds == ["heading", "paragraph", "paragraph", "row", "row", "row", "paragraph"]
 
 
 def test_docx_without_core_title_uses_the_stem() -> None:
     loaded = load_bytes("informe-final.docx", make_docx(lambda d: d.add_paragraph("Texto.")))
-    assert loaded == LoadedDocument(title="informe-final", text="Texto.")
+    assert (loaded.title, loaded.text) == ("informe-final", "Texto.")
 
 
 @pytest.mark.parametrize("kind", ["random", "zip", "doc"])
@@ -393,7 +394,7 @@ def test_html_without_charset_falls_back_from_utf8() -> None:
 
 def test_html_cells_with_paragraphs_and_deep_nesting() -> None:
     table = b"<table><tr><td><p>uno</p><p>dos</p></td>\n<td>tres</td></tr></table>"
-    assert load_bytes("t.html", table).text == "uno\n\ndos\n\ntres"
+    assert load_bytes("t.html", table).text == "uno dos | tres"  # one row, one block
     # Tens of thousands of nested tags must not make the reader quadratic (or recurse).
     deep = b"<div>" * 20000 + b"<p>hondo</p>" + b"</div>" * 20000
     assert load_bytes("hondo.html", deep).text == "hondo"
@@ -468,13 +469,13 @@ def test_unsupported_extension(name: str) -> None:
 
 def test_extension_dispatch_ignores_case_and_folders() -> None:
     loaded = load_bytes("C:\\docs\\Nota.MD", "# Título\nTexto.".encode())
-    assert loaded == LoadedDocument(title="Título", text="Título\n\nTexto.")
+    assert (loaded.title, loaded.text) == ("Título", "Título\n\nTexto.")
 
 
 def test_load_path_reads_checks_and_reports(tmp_path: Path) -> None:
     path = tmp_path / "minuta_final.txt"
     path.write_bytes(b"Uno.\n\nDos.")
-    assert load_path(path) == LoadedDocument(title="minuta final", text="Uno.\n\nDos.")
+    assert (load_path(path).title, load_path(path).text) == ("minuta final", "Uno.\n\nDos.")
 
     with pytest.raises(DocumentError) as error:
         load_path(tmp_path / "no_existe.pdf")

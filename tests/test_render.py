@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot import render
@@ -72,3 +73,25 @@ def test_snippet_centres_on_the_query_word() -> None:
     cut = render.snippet(sentence, "fentanilo", 60)
     assert "fentanilo" in cut and len(cut) <= 60 and cut.startswith("…")
     assert render.snippet("corto", "x", 60) == "corto"
+
+
+def test_heading_is_shown_above_the_quote_not_inside_it() -> None:
+    hit = replace(_hit("Los requisitos son tres."), heading="Capítulo 2 › Requisitos <&>")
+    html_text = render.hit_html(hit)
+    plain, entities = parse_html(html_text)
+    heading_line, quote_line = plain.split("\n")[:2]
+    assert heading_line == "Capítulo 2 › Requisitos <&>"
+    assert quote_line == "Los requisitos son tres."
+    quote = next(e for e in entities if e["type"] in ("blockquote", "expandable_blockquote"))
+    assert plain[quote["offset"] : quote["offset"] + quote["length"]] == "Los requisitos son tres."
+    answer = Answer("¿requisitos?", True, (hit,), 1.0)
+    assert render.answer_text(answer).split("\n")[:2] == [
+        "[Capítulo 2 › Requisitos <&>]",
+        "Los requisitos son tres.",
+    ]
+
+
+def test_a_huge_heading_never_breaks_the_limit() -> None:
+    sentence = "Esta es una oración larga del documento sobre seguridad fronteriza y cooperación. "
+    hit = replace(_hit((sentence * 80).strip()), heading="&" * 2000)
+    assert len(render.hit_html(hit)) <= render.TELEGRAM_LIMIT

@@ -1,0 +1,228 @@
+"""Each reader on real-looking files of its kind, through the same path an upload takes.
+
+PDFs from two producers (a TeX-like justified file written by hand, see tests/pdfs.py, and
+fpdf2's word-processor-like output), one and two columns; HTML with navigation, tables and
+code; DOCX with headings, lists and a table. Asserted: word spacing, no running headers or
+page numbers, reading order, headings attached to what they introduce, no passage without words.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+
+from index.chunking import Chunk
+from index.ingest import prepare_document
+from tests.pdfs import typeset
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+ORDINALS = (
+    "primero segundo tercero cuarto quinto sexto séptimo octavo noveno décimo undécimo "
+    "duodécimo decimotercero decimocuarto decimoquinto decimosexto decimoséptimo decimoctavo"
+).split()
+SENTENCES = [
+    "La cooperación técnica entre las instituciones de ambos países se organiza mediante "
+    "programas anuales de trabajo conjunto.",
+    "Cada programa define responsabilidades, indicadores verificables y mecanismos de "
+    "seguimiento transparentes para la ciudadanía.",
+    "Las autoridades aduaneras intercambian información sobre cargamentos sospechosos y "
+    "coordinan inspecciones en los cruces fronterizos.",
+    "Los laboratorios forenses comparten protocolos de análisis químico para identificar "
+    "precursores de drogas sintéticas.",
+    "El grupo de alto nivel revisa trimestralmente los avances y publica un informe con "
+    "recomendaciones concretas.",
+]
+HEADER = "Manual de cooperación técnica binacional"
+
+
+def paragraph(number: int) -> str:
+    """A paragraph with a phrase of its own, to follow the reading order."""
+    body = " ".join(SENTENCES[(number + k) % len(SENTENCES)] for k in range(3))
+    return f"{body} Así concluye el apartado {ORDINALS[number]}."
+
+
+def sections(count: int = 6, per_section: int = 3) -> list[tuple[str, list[str]]]:
+    numbers = iter(range(count * per_section))
+    return [
+        (
+            f"Capítulo {ORDINALS[s].capitalize()}",
+            [paragraph(next(numbers)) for _ in range(per_section)],
+        )
+        for s in range(count)
+    ]
+
+
+def vocabulary(*texts: str) -> set[str]:
+    return {w.lower() for text in texts for w in re.findall(r"[^\W\d_]+", text)}
+
+
+def glued(text: str, known: set[str]) -> bool:
+    """A passage with a word no one wrote: words run together, or split, by the reader."""
+    return any(len(w) > 25 or w.lower() not in known for w in re.findall(r"[^\W\d_]+", text))
+
+
+def texts_of(source: list[tuple[str, list[str]]]) -> list[str]:
+    return [h for h, _ in source] + [p for _, ps in source for p in ps]
+
+
+def chunks_of(name: str, data: bytes) -> list[Chunk]:
+    return list(prepare_document(name, data, limits=None).chunks)
+
+
+def assert_reads_like_the_source(chunks: list[Chunk], source: list[tuple[str, list[str]]]) -> None:
+    known = vocabulary(*texts_of(source))
+    assert sum(glued(c.text, known) for c in chunks) < 0.05 * len(chunks)
+    assert not [c.text for c in chunks if glued(c.text, known)]  # in fact, none at all
+    everything = " ".join(c.text for c in chunks)
+    assert HEADER not in everything and not re.search(r"\d", everything)  # header, page numbers
+    # Reading order: every paragraph, whole and in order; each under its chapter's heading.
+    wanted = [(heading, p) for heading, ps in source for p in ps]
+    assert [(c.heading, c.text) for c in chunks] == wanted
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_tex_like_justified_pdf_without_space_glyphs(columns: int) -> None:
+    source = sections()
+    data, pages = typeset(source, header=HEADER, columns=columns)
+    assert pages >= 2 and b"TJ" in data and b"( )" not in data  # words only moved apart
+    assert_reads_like_the_source(chunks_of("manual.pdf", data), source)
+
+
+def test_tex_like_hyphenation_is_joined() -> None:
+    # Long words are split at line ends by the generator ("coopera-" / "ción").
+    source = [("Capítulo Primero", [paragraph(0), paragraph(1)])]
+    data, _ = typeset(source, header=HEADER)
+    assert b"-) " in data or b"-)]" in data
+    chunks = chunks_of("guion.pdf", data)
+    assert [c.text for c in chunks] == source[0][1]
+
+
+class Report(FPDF):
+    """A word-processor-like report: running header, "Página N de M" footer, bold headings."""
+
+    def header(self) -> None:
+        self.set_font("DejaVu", size=8)
+        self.cell(0, 8, HEADER, align="R", new_x="LMARGIN", new_y="NEXT")
+        self.ln(6)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("DejaVu", size=8)
+        self.cell(0, 10, f"Página {self.page_no()} de {{nb}}", align="C")
+
+
+@pytest.mark.skipif(not FONT_BOLD.exists(), reason="needs DejaVu TrueType fonts")
+def test_word_processor_pdf_with_headings_lists_header_and_footer() -> None:
+    pdf = Report()
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.add_font("DejaVu", style="B", fname=str(FONT_BOLD))
+    source = sections(count=4)
+    lead_in = "Los compromisos del programa de cooperación son los siguientes:"
+    items = ["• intercambiar información aduanera", "• coordinar inspecciones fronterizas"]
+    pdf.add_page()
+    for number, (heading, paragraphs) in enumerate(source):
+        pdf.set_font("DejaVu", style="B", size=15)
+        pdf.multi_cell(0, 9, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", size=11)
+        for text in paragraphs:
+            pdf.multi_cell(0, 6, text, align="J", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(3)
+        if number == 1:
+            pdf.multi_cell(0, 6, lead_in, new_x="LMARGIN", new_y="NEXT")
+            for item in items:
+                pdf.multi_cell(0, 6, item, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(3)
+            pdf.multi_cell(0, 6, "La relación México-\nEstados Unidos exige coopera-\nción.")
+            pdf.ln(3)
+    chunks = chunks_of("informe.pdf", bytes(pdf.output()))
+    assert pdf.page_no() >= 2
+    texts = [c.text for c in chunks]
+    everything = " ".join(texts)
+    assert HEADER not in everything and "Página" not in everything
+    assert not re.search(r"\d", everything)
+    assert "La relación México-Estados Unidos exige cooperación." in texts
+    assert f"{lead_in}\n{items[0]}\n{items[1]}" in texts  # the list stays with its lead-in
+    for heading, paragraphs in source:  # every paragraph whole, under its own heading
+        assert [c.heading for c in chunks if c.text in paragraphs] == [heading] * len(paragraphs)
+    known = vocabulary(
+        *texts_of(source), lead_in, *items, "La relación México-Estados Unidos exige"
+    )
+    assert not [t for t in texts if glued(t, known)]
+
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Guía de trámites</title>
+<script>var x = 1;</script></head><body>
+<header><nav><a href="/">Inicio</a> · <a href="/tramites">Trámites</a></nav></header>
+<div class="layout"><aside role="navigation"><ul><li><a href="#a">Requisitos</a></li></ul></aside>
+<main>
+<h1>Guía de trámites</h1>
+<h2>Requisitos</h2>
+<p>Para solicitar la constancia se necesitan los documentos siguientes:</p>
+<ul><li>Identificación oficial vigente.</li><li>Comprobante de domicilio reciente.</li></ul>
+<h2>Costos</h2>
+<table><tr><th>Trámite</th><th>Costo</th></tr>
+<tr><td>Constancia simple</td><td>150 pesos</td></tr>
+<tr><td>Constancia certificada</td><td>300 pesos</td></tr></table>
+<h2>Consulta automática</h2>
+<p>El servicio también responde a consultas automáticas como esta:</p>
+<pre>curl -s https://ejemplo.mx/api/constancias
+  --data folio=123</pre>
+<p>…</p>
+</main></div>
+<footer><p>© 2026 Gobierno. Todos los derechos reservados.</p></footer>
+</body></html>"""
+
+
+def test_html_with_navigation_tables_and_code() -> None:
+    chunks = chunks_of("guía.html", PAGE.encode())
+    assert [(c.heading, c.text) for c in chunks] == [
+        (
+            "Guía de trámites › Requisitos",
+            "Para solicitar la constancia se necesitan los documentos siguientes:\n"
+            "Identificación oficial vigente.\nComprobante de domicilio reciente.",
+        ),
+        (
+            "Guía de trámites › Costos",
+            "Trámite | Costo\nConstancia simple | 150 pesos\nConstancia certificada | 300 pesos",
+        ),
+        (
+            "Guía de trámites › Consulta automática",
+            "El servicio también responde a consultas automáticas como esta:",
+        ),
+        (
+            "Guía de trámites › Consulta automática",
+            "curl -s https://ejemplo.mx/api/constancias\n--data folio=123",
+        ),
+    ]
+
+
+def test_docx_with_headings_lists_and_a_table() -> None:
+    document = docx.Document()
+    document.add_heading("Reglamento de becas", level=1)
+    document.add_heading("Requisitos", level=2)
+    document.add_paragraph("Quien solicite una beca debe presentar:")
+    document.add_paragraph("Una carta de motivos.", style="List Bullet")
+    document.add_paragraph("El historial académico.", style="List Number")
+    document.add_heading("Montos", level=2)
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in enumerate([("Nivel", "Monto mensual"), ("Maestría", "12 000 pesos")]):
+        for column, text in enumerate(cells):
+            table.cell(row, column).text = text
+    document.add_paragraph("1.")  # a stray list number: never a passage
+    buffer = io.BytesIO()
+    document.save(buffer)
+    chunks = chunks_of("reglamento.docx", buffer.getvalue())
+    assert [(c.heading, c.text) for c in chunks] == [
+        (
+            "Reglamento de becas › Requisitos",
+            "Quien solicite una beca debe presentar:\nUna carta de motivos.\n"
+            "El historial académico.",
+        ),
+        ("Reglamento de becas › Montos", "Nivel | Monto mensual\nMaestría | 12 000 pesos"),
+    ]
