@@ -52,12 +52,14 @@ DEV_QA = REPO.parent / "shared" / "eval" / "dev_qa.jsonl"
 DEV_KEYS = REPO.parent / "shared" / "eval" / "dev_keys.json"
 DOCS = EVAL / "docs"
 CALIBRATIONS = REPO / "index" / "calibrations"
-KINDS = ("own", "other", "english", "oos_trap", "oos")
+KINDS = ("own", "other", "english", "oos_trap", "oos", "oos_elsewhere")
 
 # Candidate feature sets, from the old policy's two signals to everything. Model-specific sets
 # may use the raw cosine; the generic calibration (any other model) may not.
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "old signals": ("cos", "coverage"),
+    "minimal": ("cohort_z", "coverage", "dense_first", "lexical_first"),
+    "minimal+margin": ("cohort_z", "coverage", "dense_first", "lexical_first", "margin_z"),
     "cohort": ("cohort_z", "cohort_gap", "coverage", "matched"),
     "cohort+agreement": (
         "cohort_z",
@@ -127,6 +129,7 @@ class Row:
     rank: int | None
     evidence: Mapping[str, float]
     candidates: Sequence[tuple[int, Mapping[str, float], bool]] = ()
+    library: str = "all four"
 
     @property
     def in_scope(self) -> bool:
@@ -141,20 +144,46 @@ class Row:
         return self.rank is not None and self.rank <= SHOWN_ALTERNATIVES
 
 
-def build_library(data_dir: Path, *, distractors: Path | None) -> Library:
-    settings = Settings(ACUERDO_DATA_DIR=data_dir, ACUERDO_SECONDARY_MODEL="none")  # type: ignore[call-arg]
+SEED_KEY = "M"  # the seed communiqué's letter in the question set's "doc" field
+DOC_KEYS = {"A": "agua_tratado.md", "C": "comercio_nota.txt", "S": "salud_boletin.html"}
+
+
+def build_library(
+    data_dir: Path, *, documents: Sequence[str], distractors: Path | None = None
+) -> Library:
+    """A library of the named documents ("M" is the seed communiqué, others `DOC_KEYS`)."""
+    no_seeds = data_dir / "no-seeds"
+    no_seeds.mkdir(parents=True, exist_ok=True)
+    settings = Settings(  # type: ignore[call-arg]
+        ACUERDO_DATA_DIR=data_dir,
+        ACUERDO_SECONDARY_MODEL="none",
+        **({} if SEED_KEY in documents else {"ACUERDO_SEEDS_DIR": no_seeds}),
+    )
     library = Library.open(settings)
-    for path in sorted(DOCS.iterdir()):
-        if path.suffix in (".md", ".txt", ".html") and path.name != "SUMMARIES.md":
-            library.add_path(path)
+    for key in documents:
+        if key in DOC_KEYS:
+            library.add_path(DOCS / DOC_KEYS[key])
     if distractors is not None:
         for path in sorted(distractors.iterdir()):
             library.add_path(path)
     return library
 
 
-def ask_all(library: Library) -> list[Row]:
+# The evaluation library (all four documents) and each document alone: the seed-only library
+# is what a fresh install serves, and a question about another document becomes out of scope
+# there. Fitting over both keeps the policy's meaning when the library changes size.
+LIBRARIES: dict[str, tuple[str, ...]] = {
+    "all four": ("M", "A", "C", "S"),
+    "seed alone": ("M",),
+    "water alone": ("A",),
+    "trade alone": ("C",),
+    "health alone": ("S",),
+}
+
+
+def ask_all(library: Library, library_name: str) -> list[Row]:
     rows: list[Row] = []
+    texts = [" ".join(record.text.split()) for record in library.corpus().records.values()]
     sets = [(HELDOUT_QA, HELDOUT_KEYS, None), (PARAPHRASE_QA, DEV_KEYS, "fit")]
     for qa, keys, forced_split in sets:
         if not qa.is_file():
@@ -162,9 +191,12 @@ def ask_all(library: Library) -> list[Row]:
         raw = [json.loads(line) for line in qa.read_text(encoding="utf-8").splitlines() if line]
         for item, labelled in zip(raw, load_labelled(qa, keys), strict=True):
             kind = item.get("kind") or _kind_of(item)
+            needles = labelled.needles
+            if needles and not any(n in t for n in needles for t in texts):
+                kind, needles = "oos_elsewhere", ()  # answered by a document not in this library
             answer = library.ask(labelled.question, k=5, channel="eval")
             candidates = [
-                (pid, dict(values), _holds(library, pid, labelled.needles))
+                (pid, dict(values), _holds(library, pid, needles))
                 for pid, values in answer.candidates
             ]
             rows.append(
@@ -172,9 +204,10 @@ def ask_all(library: Library) -> list[Row]:
                     question=labelled.question,
                     kind=kind,
                     split=forced_split or item.get("split", "fit"),
-                    rank=relevant_rank(answer, labelled.needles),
+                    rank=relevant_rank(answer, needles),
                     evidence=dict(answer.evidence),
                     candidates=candidates,
+                    library=library_name,
                 )
             )
     return rows
@@ -249,7 +282,7 @@ def reranked(row: Row, ranker: LogisticModel | None) -> Row:
         probability=first.probability if first.probability is not None else 0.5,
         next_probability=order[1].probability if len(order) > 1 else None,
     )
-    return Row(row.question, row.kind, row.split, rank, evidence, row.candidates)
+    return dataclasses.replace(row, rank=rank, evidence=evidence)
 
 
 def fit_ranker(rows: Sequence[Row], features: Sequence[str] | None, l2: float = 1.0):  # type: ignore[no-untyped-def]
@@ -293,9 +326,14 @@ def choose_ranker(rows: Sequence[Row]) -> tuple[str, list[str]]:
 
 
 def folds(rows: Sequence[Row], count: int = 5, seed: int = 7) -> list[list[int]]:
-    order = list(range(len(rows)))
-    random.Random(seed).shuffle(order)
-    return [order[i::count] for i in range(count)]
+    """Row indices in `count` folds; a question asked in several libraries stays in one fold."""
+    questions = sorted({r.question for r in rows})
+    random.Random(seed).shuffle(questions)
+    fold_of = {q: i % count for i, q in enumerate(questions)}
+    result: list[list[int]] = [[] for _ in range(count)]
+    for index, row in enumerate(rows):
+        result[fold_of[row.question]].append(index)
+    return result
 
 
 def cross_validated(
@@ -329,7 +367,7 @@ def choose_features(
     for name, features in CANDIDATES.items():
         if not allow_cos and "cos" in features:
             continue
-        for l2 in (0.3, 1.0, 3.0):
+        for l2 in (1.0, 3.0, 10.0, 30.0):
             loss = log_loss(cross_validated(rows, features, label, l2), [label(r) for r in rows])
             scores[f"{name} (l2={l2})"] = loss
             if best is None or loss < best[0]:
@@ -460,7 +498,14 @@ def fit_calibration(rows: Sequence[Row], *, allow_cos: bool, fitted_on: str) -> 
     shown_set, shown_l2, _ = choose_features(rows, shown_label, allow_cos=allow_cos)
     top_cv = cross_validated(rows, CANDIDATES[top_set], top_label, top_l2)
     shown_cv = cross_validated(rows, CANDIDATES[shown_set], shown_label, shown_l2)
-    confident_at, tentative_at = choose_cuts(rows, top_cv, shown_cv)
+    # The cuts are chosen where the choice is hardest: the library of all four documents, whose
+    # out-of-scope questions are traps from the same fields. Single-document libraries add
+    # mostly easy out-of-scope rows (questions about a document that is not there), which
+    # would let the tentative cut fall far too low for the real library.
+    hard = [i for i, r in enumerate(rows) if r.library == "all four"]
+    confident_at, tentative_at = choose_cuts(
+        [rows[i] for i in hard], [top_cv[i] for i in hard], [shown_cv[i] for i in hard]
+    )
     evidence = [r.evidence for r in rows]
     return Calibration(
         top=fit_logistic(evidence, [top_label(r) for r in rows], CANDIDATES[top_set], l2=top_l2),
@@ -491,11 +536,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [Row(**item) for item in saved["rows"]]
         model_id = saved["model"]
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            library = build_library(Path(tmp), distractors=args.distractors)
-            rows = ask_all(library)
-            model_id = library.embedder.model_id
-            library.close()
+        rows = []
+        for name, documents in LIBRARIES.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                library = build_library(
+                    Path(tmp), documents=documents, distractors=args.distractors
+                )
+                rows += ask_all(library, name)
+                model_id = library.embedder.model_id
+                library.close()
         if args.rows:
             saved = {"model": model_id, "rows": [r.__dict__ for r in rows]}
             args.rows.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
@@ -540,8 +589,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "`before` is the policy and ranking shipped until now (fusion, cosine ≥ 0.845 or 60 % "
         "of stems); `new` is the ranker and policy chosen on the fit part.",
         "",
-        *outcome_table(baseline_heldout, [old]),
-        *outcome_table(heldout, [new])[2:],
+        "All four documents in the library:",
+        "",
+        *outcome_table([r for r in baseline_heldout if r.library == "all four"], [old]),
+        *outcome_table([r for r in heldout if r.library == "all four"], [new])[2:],
+        "",
+        "Each document alone in the library (four libraries, every question asked in each; "
+        "`oos_elsewhere`: answered by a document that is not there):",
+        "",
+        *outcome_table([r for r in baseline_heldout if r.library != "all four"], [old]),
+        *outcome_table([r for r in heldout if r.library != "all four"], [new])[2:],
         "",
         f"## Ranking (shipped: {ranker_name}; best by cross-validation on the fit part: "
         f"{best_name})",
@@ -551,12 +608,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         *[
             line
             for name, part in ranker_heldout.items()
-            for line in (f"Held out, {name}:", "", *recall_table(part), "")
+            for line in (
+                f"Held out, all four documents, {name}:",
+                "",
+                *recall_table([r for r in part if r.library == "all four"]),
+                "",
+            )
         ],
         "",
         "## Held-out trade-off of the confident cut",
         "",
-        *tradeoff(heldout, own.top, own.confident_at),
+        *tradeoff([r for r in heldout if r.library == "all four"], own.top, own.confident_at),
         "",
         "## Fit part (in-sample figures, for reference)",
         "",

@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import select
 
 from index import storage
+from index.calibration import Calibration
 from index.cohort import Cohort
 from index.config import Settings
 from index.corpus import Corpus, load_corpus, read_state, save_corpus, update_corpus
@@ -51,6 +52,7 @@ class Library:
         secondary: Embedder | None = None,
         retriever: Retriever | None = None,
         read_limits: ReadLimits | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
@@ -59,6 +61,7 @@ class Library:
             embedder,
             secondary=secondary,
             cohort=Cohort.for_embedder(embedder, cache_dir=data_dir / "cache"),
+            calibration=calibration,
         )
         self._data_dir = data_dir
         self._batch_size = batch_size
@@ -84,8 +87,12 @@ class Library:
         embedder: Embedder | None = None,
         secondary: Embedder | Literal["auto"] | None = "auto",
         notice: Notice | None = None,
+        calibration: Calibration | None = None,
     ) -> Library:
-        """Connect, load the model, index the seeds on first run and load the search index."""
+        """Connect, load the model, index the seeds on first run and load the search index.
+
+        `calibration` replaces the answer policy fitted for the model (experiments, tests).
+        """
         sessions = open_database(settings.resolved_database_url)
         if embedder is None:
             embedder = load_embedder(
@@ -105,6 +112,7 @@ class Library:
             batch_size=settings.embed_batch_size,
             secondary=secondary,
             read_limits=settings.read_limits,
+            calibration=calibration,
         )
         library._notice = notice
         library.initialise(seeds_dir=settings.resolved_seeds_dir, notice=notice)

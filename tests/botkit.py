@@ -15,6 +15,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.polling import start_polling, stop_application
 from index import Embedder, Library, Settings
+from index.calibration import Calibration
 from index.writer import Notice
 from tests import pgschemas
 from tests.fake_telegram import DEFAULT_USER_ID, TOKEN, Call, FakeTelegram
@@ -134,10 +135,16 @@ async def running_bot(
     *,
     secondary: Embedder | None = None,
     notice: Notice | None = None,
+    calibration: Calibration | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Open the library, build the application as production does, and poll the fake server."""
     library = await asyncio.to_thread(
-        Library.open, settings, embedder=embedder, secondary=secondary, notice=notice
+        Library.open,
+        settings,
+        embedder=embedder,
+        secondary=secondary,
+        notice=notice,
+        calibration=calibration,
     )
     app = build_application(settings, library)
     try:
