@@ -712,7 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             t0 = time.perf_counter()
             step.documents_added = add_step(library, pending, added, target, sources)
             step.add_seconds = time.perf_counter() - t0
-        step.others_cores = meter.describe()
+        step.others_cores = meter.describe() if step.add_seconds >= 1 else "—"
         step.embedded = embedder.computed - before[0]
         step.reused = embedder.reused - before[1]
         step.passages = sum(d.passages for d in library.documents())

@@ -102,9 +102,15 @@ async def _edit_answer(message: object, answer: Answer, position: int) -> None:
     if not isinstance(message, Message) or not answer.hits:
         return
     position = max(0, min(position, len(answer.hits) - 1))
+    # A tentative answer stays introduced as the closest passage on every page.
+    text = (
+        render.answer_html(answer, position=position)
+        if answer.shows_passage
+        else render.hit_html(answer.hits[position], position=position, total=len(answer.hits))
+    )
     try:
         await message.edit_text(
-            render.hit_html(answer.hits[position], position=position, total=len(answer.hits)),
+            text,
             parse_mode=ParseMode.HTML,
             reply_markup=keyboards.answer_keyboard(
                 answer, position=position, share=message.chat.type == ChatType.PRIVATE

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.services import services
 from bot.worker import BusyError
+from index import Hit
 
 CACHE_SECONDS = 30
 TITLE_CHARS = 90
@@ -72,12 +73,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         InlineQueryResultArticle(
             id=str(hit.passage_id),
             title=render.snippet(hit.highlighted_sentence, text, TITLE_CHARS),
-            description=_short(
-                render.source_line(hit)
-                if answer.answered
-                else f"{render.TENTATIVE_SHORT} · {render.source_line(hit)}",
-                120,
-            ),
+            description=_description(hit, tentative=not answer.answered),
             input_message_content=InputTextMessageContent(
                 render.hit_html(hit), parse_mode=ParseMode.HTML, disable_web_page_preview=True
             ),
@@ -85,3 +81,11 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         for hit in answer.hits
     ]
     await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False)
+
+
+def _description(hit: Hit, *, tentative: bool) -> str:
+    """ "Title — párrafo N", the paragraph kept when a long title is cut; tentative results say so."""
+    where = f" — párrafo {hit.paragraph}"
+    lead = f"{render.TENTATIVE_SHORT} · " if tentative else ""
+    room = max(10, 120 - len(lead) - len(where))
+    return f"{lead}{_short(hit.document_title, room)}{where}"

@@ -53,7 +53,7 @@ async def test_flood_gets_a_friendly_message_and_other_users_still_answered(
         texts = [c.get("text") for c in replies]
         assert sum("muchas preguntas" in t for t in texts) == 1
         assert sum("<blockquote" in t for t in texts) == 3
-        other = await bot.reply_to("armas", user_id=5555)
+        other = await bot.reply_to("robo de combustible", user_id=5555)
         assert "<blockquote" in other.get("text")
 
 
@@ -193,9 +193,9 @@ def test_real_acuerdo_bot_process_answers_by_polling(
             fake.set_delay(
                 "sendMessage", 6.0
             )  # longer than PTB's write timeout: the call times out
-            fake.message("soberania")
+            fake.message("robo de combustible")
             fake.wait_for(
-                "sendMessage", lambda c: "soberan" in c.get("text", "").lower(), timeout=30
+                "sendMessage", lambda c: "combustible" in c.get("text", "").lower(), timeout=30
             )
             fake.set_delay("sendMessage", 0)
             fake.message("fentanilo")

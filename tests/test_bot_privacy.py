@@ -38,10 +38,10 @@ def _leaked(bot: RunningBot, chat_id: int) -> list[str]:
 async def test_a_forged_callback_never_shows_or_rates_another_persons_answer(
     bot: RunningBot,
 ) -> None:
-    ana_answer = await bot.reply_to(f"¿Qué dijeron sobre el fentanilo? {SECRET}", user_id=ANA)
+    ana_answer = await bot.reply_to(f"{SECRET}. ¿Hubo conferencia de prensa?", user_id=ANA)
     data = {b["text"]: b.get("callback_data") for b in buttons(ana_answer)}
     own_next, own_thumb = data["Otro pasaje ▶"], data["👍"]
-    mallory_answer = await bot.reply_to("armas", user_id=MALLORY)
+    mallory_answer = await bot.reply_to("robo de combustible", user_id=MALLORY)
     edits_before = len(bot.fake.calls("editMessageText"))
     for forged in (own_next, own_thumb, own_next.replace(":1", ":0")):
         answered = await bot.press(forged, user_id=MALLORY, message=bot.fake.last_message(MALLORY))
@@ -73,7 +73,7 @@ async def test_in_a_group_only_the_asker_uses_the_buttons_of_an_answer(bot: Runn
     refused = await bot.press(next_data, user_id=MALLORY, message=message)
     assert refused.get("text") == NOT_YOURS
     # The same answer's buttons pressed from another chat (Ana's private chat) are refused too.
-    await bot.reply_to("armas", user_id=ANA)
+    await bot.reply_to("robo de combustible", user_id=ANA)
     elsewhere = await bot.press(next_data, user_id=ANA, message=bot.fake.last_message(ANA))
     assert elsewhere.get("text") == NOT_YOURS
     accepted = await bot.press(next_data, user_id=ANA, message=message)

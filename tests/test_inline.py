@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from bot.render import TENTATIVE_SHORT
 from index.models import QueryLog
 from tests.botkit import RunningBot
 from tests.fake_telegram import Call, parse_html
@@ -39,6 +40,8 @@ async def test_inline_query_offers_quotes_formatted_like_answers(bot: RunningBot
     assert first["type"] == "article"
     assert "fentanilo" in first["title"] and len(first["title"]) <= 90
     assert "párrafo" in first["description"]
+    if first["description"].startswith(TENTATIVE_SHORT):  # the closest, not an exact answer
+        assert all(r["description"].startswith(TENTATIVE_SHORT) for r in results)
     content = first["input_message_content"]
     assert content["parse_mode"] == "HTML"
     text, entities = parse_html(content["message_text"])

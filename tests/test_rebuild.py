@@ -68,14 +68,16 @@ def test_a_document_without_its_file_is_recut_from_its_passages(library: Library
     library.refresh(force=True)
     before = _passages(library, added.id)
     lone_heading, deadline = before[1][0], before[6][0]
-    answer = library.ask("¿requisitos?", k=3)
-    library.feedback(answer.query_id or 0, user_id=5, helpful=True, passage_id=lone_heading)
+    answer = library.ask("¿requisitos?", k=3, user_id=5)
+    library.flush_log()
     with library._sessions() as session, session.begin():
         session.execute(
             update(QueryLog)
             .where(QueryLog.id == answer.query_id)
             .values(top_passage_id=lone_heading, passage_ids=f"{lone_heading},{deadline}")
         )
+    # Only the asker rates, and only a passage the answer showed.
+    assert library.feedback(answer.query_id or 0, user_id=5, helpful=True, passage_id=lone_heading)
     questions_before = library.stats().questions
     notices: list[str] = []
 
@@ -98,7 +100,7 @@ def test_a_document_without_its_file_is_recut_from_its_passages(library: Library
         assert logged.top_passage_id == after[0][0]
         assert logged.passage_ids == f"{after[0][0]},{deadline}"
     assert any("Releyendo documentos: " in n for n in notices)
-    replay = library.replay(answer.query_id or 0)
+    replay = library.replay(answer.query_id or 0, user_id=5)
     assert [h.passage_id for h in replay.hits] == [after[0][0], deadline]
     assert replay.hits[0].heading == "Requisitos"
 

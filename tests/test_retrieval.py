@@ -67,8 +67,10 @@ def test_dev_set_quality_with_the_shipped_models(seeded_e5_library: Library) -> 
     assert report.recall_at(3) >= 0.95
     # No out-of-scope question gets a confident quote; nearly every answerable one is shown its
     # passage, confidently or as the closest found.
-    assert all(not r.answered for r in report.out_of_scope)
-    assert sum(r.shown_right for r in report.in_scope) >= 0.9 * len(report.in_scope)
+    assert all(r.outcome == "nothing" for r in report.out_of_scope)
+    # The policy fitted on blind questions (README: 11 of 17 shown on this set, against 17
+    # answered by the old cut, one of them wrongly).
+    assert sum(r.shown_right for r in report.in_scope) >= 0.6 * len(report.in_scope)
     assert sum(r.confident_wrong for r in report.in_scope) <= 1
 
 
