@@ -71,7 +71,7 @@ class TopicMatcher:
         fresh = set(new_ids)
         first = min((p for p in document.passages if p.id in fresh), key=lambda p: p.ordinal)
         for row in everyone:
-            best.setdefault(row.chat_id, _Match(None, None, _first_hit(document, first), 0.0))
+            best.setdefault(row.chat_id, _Match(row.id, None, _first_hit(document, first), 0.0))
         session.add_all(_notification(chat_id, document, m) for chat_id, m in best.items())
         return len(best)
 
