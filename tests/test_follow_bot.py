@@ -161,3 +161,38 @@ async def test_documents_added_without_a_bot_wait_and_a_restart_loses_nothing(
     assert set(received) == set(chats)  # nothing lost
     # Repeated only if the process stopped between Telegram's reply and recording it.
     assert len(received) - len(chats) <= first_run
+
+
+@pytest.mark.postgres
+async def test_two_replicas_on_postgresql_send_each_notification_once(
+    tmp_path: Path,
+    sqlite_template: Path,
+    seeded_postgres_url: str,
+    e5: E5SmallEmbedder,
+    fake_telegram: FakeTelegram,
+) -> None:
+    chats = list(range(30_000, 30_080))
+    replicas = []
+    for name in ("a", "b"):
+        copy_template(sqlite_template, tmp_path / name)
+        replicas.append(
+            make_settings(tmp_path / name, SEEDS, fake_telegram, DATABASE_URL=seeded_postgres_url)
+        )
+    fake_telegram.set_delay("sendMessage", 0.02)
+    async with (
+        running_bot(replicas[0], e5, fake_telegram) as a,
+        running_bot(replicas[1], e5, fake_telegram) as b,
+    ):
+        for chat in chats:
+            await asyncio.to_thread(a.library.subscriptions.follow, chat, ARMS)
+        result = await asyncio.to_thread(
+            b.library.add_document, "frontera.txt", ARMS_DOC.encode(), title="Seguimiento"
+        )
+        assert result.notifications == len(chats)
+        for _ in range(300):
+            if a.library.outbox().counts() == {"sent": len(chats)}:
+                break
+            await asyncio.sleep(0.1)
+        assert a.library.outbox().counts() == {"sent": len(chats)}
+    received = [int(c.get("chat_id")) for c in fake_telegram.calls("sendMessage") if c.ok]
+    assert sorted(received) == chats  # each exactly once
