@@ -134,8 +134,8 @@ def followed_html(topics: Sequence[Followed]) -> str:
     """/siguiendo: the chat's topics, numbered for /dejar."""
     if not topics:
         return (
-            "No sigue ningún tema. Con /seguir &lt;tema&gt; le aviso cuando un documento nuevo hable "
-            "de él; con /seguir todo, de cada documento nuevo."
+            "No sigue ningún tema. Con /seguir &lt;tema&gt; le aviso cuando un documento nuevo "
+            "hable de él; con /seguir todo, de cada documento nuevo."
         )
     lines = ["<b>Temas que sigue</b> (deje uno con /dejar &lt;número&gt; o con su botón):"]
     lines += [
