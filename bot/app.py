@@ -18,11 +18,12 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, buttons, handlers, inline
+from bot import admin, buttons, follow, handlers, inline
 from bot.logfilter import install_token_redaction
+from bot.notifier import Notifier
 from bot.polling import ScreeningBot, serve_polling
+from bot.priority import PriorityRateLimiter
 from bot.ratelimit import UserRateLimiter
-from bot.retrying import RetryingRateLimiter
 from bot.services import BotServices
 from bot.worker import EncoderWorker
 from index import Library, Settings, StorageError
@@ -34,6 +35,9 @@ USER_COMMANDS = [
     BotCommand("ayuda", "Cómo usar el bot"),
     BotCommand("fuentes", "Documentos que conozco"),
     BotCommand("pregunta", "Hacer una pregunta (en grupos)"),
+    BotCommand("seguir", "Avisarme cuando un documento nuevo hable de un tema"),
+    BotCommand("siguiendo", "Los temas que sigo"),
+    BotCommand("dejar", "Dejar de seguir un tema"),
 ]
 
 
@@ -48,7 +52,7 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         # What ApplicationBuilder would make: a pool for replies, one connection for polling.
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=RetryingRateLimiter(max_retries=3),
+        rate_limiter=PriorityRateLimiter(max_retries=3, bulk_per_second=settings.notify_per_second),
     )
     application = (
         ApplicationBuilder()
@@ -65,6 +69,15 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         admin_ids=settings.telegram_admin_ids,
     )
     application.bot_data["poll_seconds"] = settings.index_poll_seconds
+    application.bot_data["notifier"] = Notifier(
+        bot,
+        library.outbox(
+            lease_seconds=settings.outbox_lease_seconds,
+            max_attempts=settings.outbox_max_attempts,
+        ),
+        library.subscriptions,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
     _register(application)
     return application
 
@@ -79,6 +92,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("fuentes", handlers.sources, filters=new_message))
     add(CommandHandler("pregunta", handlers.ask_command, filters=new_message))
     admin.register(application)
+    follow.register(application)
     add(InlineQueryHandler(inline.inline_query))
     add(CallbackQueryHandler(buttons.callback))
     add(
@@ -96,14 +110,17 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await application.bot.set_my_commands(USER_COMMANDS)
     poll = float(application.bot_data.get("poll_seconds", 2.0))
     application.bot_data["refresher"] = asyncio.create_task(_refresh_loop(application, poll))
+    notifier: Notifier = application.bot_data["notifier"]
+    application.bot_data["sender"] = asyncio.create_task(notifier.run())
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    task = application.bot_data.pop("refresher", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("sender", "refresher"):
+        task = application.bot_data.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     services = application.bot_data["services"]
     services.worker.shutdown()
     await asyncio.to_thread(services.library.close)

@@ -64,6 +64,11 @@ def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
         doc = result.document
         verb = "añadido" if result.created else "ya estaba indexado (sin cambios)"
         print(f"[{doc.id}] {printable(doc.title)}: {doc.passages} pasajes, {verb}")
+        if result.notifications:
+            print(
+                f"    {result.notifications} avisos para quienes siguen sus temas: esperan en la "
+                "base de datos hasta que un bot en marcha los envíe"
+            )
     return 0
 
 
@@ -140,6 +145,10 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         f"sin resultado: {stats.nothing}"
     )
     print(f"Valoraciones: útiles {stats.helpful}, no útiles {stats.not_helpful}")
+    print(
+        f"Suscriptores: {stats.subscribers}; temas distintos: {stats.topics}; siguen todo: "
+        f"{stats.following_everything}; avisos pendientes: {stats.notifications_pending}"
+    )
     if stats.top_unanswered:
         print("Preguntas sin respuesta más frecuentes:")
         for item in stats.top_unanswered:

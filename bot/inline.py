@@ -84,7 +84,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def _description(hit: Hit, *, tentative: bool) -> str:
-    """ "Title — párrafo N", the paragraph kept when a long title is cut; tentative results say so."""
+    """The source line, the paragraph kept when a long title is cut; tentative ones say so."""
     where = f" — párrafo {hit.paragraph}"
     lead = f"{render.TENTATIVE_SHORT} · " if tentative else ""
     room = max(10, 120 - len(lead) - len(where))

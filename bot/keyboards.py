@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from index import Answer, PassageView
+from index.outbox import OutgoingNotification
+from index.subscriptions import Followed
 
 CALLBACK_LIMIT = 64
+STOP_FOLLOWING = "sg"  # callback kind: stop one subscription (bot/follow.py)
 SHARE_QUERY_LIMIT = 200
 
 
@@ -78,6 +81,40 @@ def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyb
             ]
         )
     return InlineKeyboardMarkup(rows)
+
+
+def follow_keyboard(
+    note: OutgoingNotification, *, bot_username: str | None
+) -> InlineKeyboardMarkup | None:
+    """Ver documento (a passage link) and Dejar de seguir under a follower's message."""
+    row = []
+    if bot_username:
+        url = f"https://t.me/{bot_username}?start=p{note.passage_id}"
+        row.append(InlineKeyboardButton("Ver documento", url=url))
+    if note.subscription_id is not None:
+        row.append(
+            InlineKeyboardButton(
+                "Dejar de seguir", callback_data=encode(STOP_FOLLOWING, note.subscription_id)
+            )
+        )
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def followed_keyboard(topics: Sequence[Followed]) -> InlineKeyboardMarkup | None:
+    """/siguiendo: one stop button per topic."""
+    if not topics:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"Dejar {t.number}: " + ("todo" if t.everything else t.topic)[:40],
+                    callback_data=encode(STOP_FOLLOWING, t.id),
+                )
+            ]
+            for t in topics
+        ]
+    )
 
 
 def examples_keyboard(examples: Sequence[str]) -> InlineKeyboardMarkup | None:

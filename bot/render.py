@@ -10,6 +10,8 @@ from html import escape
 from index import Answer, DocumentInfo, Hit, Stats
 from index.chunking import sentence_spans
 from index.lexical import fold
+from index.outbox import OutgoingNotification
+from index.subscriptions import Followed
 
 TELEGRAM_LIMIT = 4096
 # Room kept for the source line and markup around the quote.
@@ -104,6 +106,45 @@ def answer_html(answer: Answer, *, position: int = 0) -> str:
     return quote
 
 
+def notification_html(note: OutgoingNotification) -> str:
+    """A follower's message: which document, why (the topic), and the passage quoted."""
+    hit = Hit(
+        passage_id=note.passage_id,
+        document_id=note.document_id,
+        document_title=note.document_title,
+        paragraph=note.paragraph,
+        ordinal=0,
+        text=note.text,
+        score=0.0,
+        dense=0.0,
+        lexical=0.0,
+        highlight=note.highlight,
+        heading=note.heading,
+    )
+    title = escape(note.document_title[:_HEADING_BUDGET])
+    if note.topic is None:
+        lead = f"🔔 Nuevo documento: <i>{title}</i>. Empieza así:\n"
+    else:
+        lead = f"🔔 Un documento nuevo habla de «{escape(note.topic)}»: <i>{title}</i>\n"
+    quote = hit_html(hit)
+    return lead + quote if len(lead) + len(quote) <= TELEGRAM_LIMIT else quote
+
+
+def followed_html(topics: Sequence[Followed]) -> str:
+    """/siguiendo: the chat's topics, numbered for /dejar."""
+    if not topics:
+        return (
+            "No sigue ningún tema. Con /seguir &lt;tema&gt; le aviso cuando un documento nuevo "
+            "hable de él; con /seguir todo, de cada documento nuevo."
+        )
+    lines = ["<b>Temas que sigue</b> (deje uno con /dejar &lt;número&gt; o con su botón):"]
+    lines += [
+        f"{t.number}. " + ("todos los documentos nuevos" if t.everything else escape(t.topic))
+        for t in topics
+    ]
+    return "\n".join(lines)
+
+
 def nothing_found_html(examples: Sequence[str] = ()) -> str:
     """What we say when no passage answers the question; never an unrelated quote."""
     lines = [
@@ -170,6 +211,8 @@ def stats_html(stats: Stats) -> str:
         f"Preguntas: {stats.questions}, respondidas: {stats.answered} ({stats.answered_share:.0%})"
         f", con lo más cercano: {stats.tentative}, sin resultado: {stats.nothing}",
         f"Valoraciones: 👍 {stats.helpful} · 👎 {stats.not_helpful}",
+        f"Suscriptores: {stats.subscribers} (temas distintos: {stats.topics}; siguen todo: "
+        f"{stats.following_everything}; avisos pendientes: {stats.notifications_pending})",
     ]
     if stats.top_unanswered:
         lines.append("<b>Preguntas sin respuesta más frecuentes:</b>")

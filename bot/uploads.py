@@ -147,6 +147,7 @@ def _added_html(result: AddResult, replaced_id: int | None) -> str:
         f"Id: <code>{doc.id}</code>",
         f"Título: {escape(doc.title)}",
         f"Pasajes: {doc.passages}",
+        f"Avisos a quienes siguen sus temas: {result.notifications}",
     ]
     if replaced_id is not None:
         lines.append(f"El documento <code>{replaced_id}</code> y sus pasajes ya no se usan.")

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     questions_per_minute: int = Field(
         default=20, ge=1, validation_alias="ACUERDO_QUESTIONS_PER_MINUTE"
     )
+    notify_per_second: float = Field(
+        default=25.0, gt=0, le=30, validation_alias="ACUERDO_NOTIFY_PER_SECOND"
+    )
+    outbox_lease_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="ACUERDO_OUTBOX_LEASE_SECONDS"
+    )
+    outbox_max_attempts: int = Field(
+        default=5, ge=1, le=100, validation_alias="ACUERDO_OUTBOX_MAX_ATTEMPTS"
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0, gt=0, validation_alias="ACUERDO_OUTBOX_POLL_SECONDS"
+    )
 
     @field_validator("telegram_admin_ids", mode="before")
     @classmethod

@@ -45,3 +45,7 @@ class EmptyQuestionError(AcuerdoError):
 
 class SettingsError(AcuerdoError):
     """A setting (environment variable or `.env` line) has a value we cannot use."""
+
+
+class TopicError(AcuerdoError):
+    """A topic cannot be followed (empty, too long, repeated, over the limit); nothing changed."""

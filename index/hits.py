@@ -90,6 +90,7 @@ class AddResult:
     document: DocumentInfo
     created: bool
     reused_embeddings: int = 0
+    notifications: int = 0  # messages queued for followers of its topics (index/outbox.py)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,10 @@ class Stats:
     not_helpful: int
     top_unanswered: tuple[UnansweredQuestion, ...]
     tentative: int = 0
+    subscribers: int = 0  # chats following at least one topic (or every document)
+    topics: int = 0  # distinct topics followed
+    following_everything: int = 0
+    notifications_pending: int = 0
 
     @property
     def answered_share(self) -> float:

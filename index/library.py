@@ -21,14 +21,17 @@ from index.corpus import Corpus, load_corpus, read_state, save_corpus, update_co
 from index.db import GuardedSession, SessionFactory, guarded, open_database, read_snapshot
 from index.embedding import Embedder, load_embedder, load_secondary
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
+from index.follow_matching import TopicMatcher
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
 from index.ingest import PreparedDocument, Progress
 from index.models import Passage, QueryLog
+from index.outbox import Outbox
 from index.ownership import hash_owner, hash_user, owns, shown_passages
 from index.querylog import LoggedQuestion, QueryLogWriter
 from index.retrieval import Retriever
 from index.sandbox import ReadLimits
 from index.saver import BackgroundSaver
+from index.subscriptions import Subscriptions
 from index.writer import DocumentWriter, Notice
 
 log = logging.getLogger(__name__)
@@ -77,7 +80,11 @@ class Library:
             secondary=secondary,
             batch_size=batch_size,
             read_limits=read_limits,
+            on_stored=TopicMatcher(
+                self._retriever, lambda: self._corpus, dim=embedder.dim, secondary=secondary
+            ),
         )
+        self.subscriptions = Subscriptions(sessions)
 
     @classmethod
     def open(
@@ -125,6 +132,10 @@ class Library:
     @property
     def secondary(self) -> Embedder | None:
         return self._secondary
+
+    def outbox(self, *, lease_seconds: float = 60.0, max_attempts: int = 5) -> Outbox:
+        """The notifications waiting to be sent (for the bot's sender)."""
+        return Outbox(self._sessions, lease_seconds=lease_seconds, max_attempts=max_attempts)
 
     @property
     def vector_file(self) -> Path:
@@ -343,6 +354,7 @@ class Library:
             questions, answered, tentative = storage.count_queries(session)
             helpful, not_helpful = storage.count_feedback(session)
             unanswered = tuple(storage.top_unanswered(session, top))
+        following = self.subscriptions.counts()
         return Stats(
             documents,
             passages,
@@ -352,6 +364,10 @@ class Library:
             not_helpful,
             unanswered,
             tentative=tentative,
+            subscribers=following.subscribers,
+            topics=following.topics,
+            following_everything=following.everything,
+            notifications_pending=following.pending,
         )
 
     def feedback(

@@ -141,3 +141,60 @@ class Feedback(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     passage_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Subscription(Base):
+    """A chat following a topic (`/seguir`), or every new document when `everything` is set.
+
+    `chat_id` is the private chat of a user or a group whose admins subscribed it; `topic_key`
+    is the folded topic, so "Armas" and "armas" are one subscription.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "topic_key"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    topic_key: Mapped[str] = mapped_column(String(200), index=True)
+    everything: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """The outbox: one message to one chat about one new document, written in the transaction
+    that stored the document and sent later by a bot (index/outbox.py).
+
+    It carries everything the message shows, so any replica can send it whatever its index
+    has loaded. `due_at` is when it may be tried next; while a sender holds it, the end of
+    its lease.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "document_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    document_id: Mapped[int] = mapped_column(Integer)
+    document_title: Mapped[str] = mapped_column(String(300))
+    # The topic that matched and its subscription (for «Dejar de seguir»); None for `todo`.
+    topic: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    subscription_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    passage_id: Mapped[int] = mapped_column(Integer)
+    paragraph: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text, nullable=True)
+    highlight_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    highlight_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,22 +79,36 @@ class Retriever:
     def calibration(self) -> Calibration:
         return self._calibration
 
-    def search(self, corpus: Corpus, question: str, *, k: int = 5) -> Retrieval:
-        """The top `k` passages for `question`, fused from every available search."""
+    def search(
+        self,
+        corpus: Corpus,
+        question: str,
+        *,
+        k: int = 5,
+        among: Collection[int] | None = None,
+    ) -> Retrieval:
+        """The top `k` passages for `question`, fused from every available search.
+
+        With `among`, only those passages compete (a followed topic against the passages new in
+        a document), scored against the whole corpus exactly as a question is.
+        """
         question = question[:MAX_QUESTION_CHARS]
-        if len(corpus) == 0:
+        allowed = None if among is None else sorted(set(among) & corpus.records.keys())
+        if len(corpus) == 0 or allowed == []:
             return Retrieval(hits=(), outcome=Outcome.NOTHING, confidence=0.0)
         query = self._embedder.embed_queries([question])[0]
-        dense = self._dense(corpus.vectors, query)
+        dense = self._dense(corpus.vectors, query, allowed)
         lists = [dense]
         aux_query = None
         if self._secondary is not None and corpus.secondary is not None:
             aux_query = self._secondary.embed_queries([question])[0]
-            lists.append(self._dense(corpus.secondary, aux_query))
+            lists.append(self._dense(corpus.secondary, aux_query, allowed))
         # The question is analysed once; BM25, coverage, lead-in and highlight share the terms.
         terms = corpus.lexical.analyzer.terms(question)
         term_set = frozenset(terms)
-        lexical_ids, lexical_scores = corpus.lexical.search_terms(terms, self._candidates)
+        lexical_ids, lexical_scores = corpus.lexical.search_terms(
+            terms, self._candidates, among=allowed
+        )
         lexical = RankedList.of(lexical_ids.tolist(), lexical_scores.tolist())
         lists.append(lexical)
 
@@ -233,9 +247,16 @@ class Retriever:
         previous = corpus.previous.get(pid)
         return terms if previous is None else terms | corpus.lexical.passage_terms(previous)
 
-    def _dense(self, vectors_index, query: Matrix) -> RankedList:  # type: ignore[no-untyped-def]
-        ids, scores = vectors_index.search(query, self._candidates)
-        return RankedList.of(ids.tolist(), scores.tolist())
+    def _dense(  # type: ignore[no-untyped-def]
+        self, vectors_index, query: Matrix, among: list[int] | None = None
+    ) -> RankedList:
+        if among is None:
+            ids, scores = vectors_index.search(query, self._candidates)
+            return RankedList.of(ids.tolist(), scores.tolist())
+        cosines = [float(np.dot(vectors_index.vector(pid), query)) for pid in among]
+        best = sorted(zip(among, cosines, strict=True), key=lambda pair: (-pair[1], pair[0]))
+        best = best[: self._candidates]
+        return RankedList.of([pid for pid, _ in best], [score for _, score in best])
 
     def _hit(
         self,

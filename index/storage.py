@@ -115,6 +115,19 @@ def stored_embeddings(session: Session, hashes: Sequence[str], model_id: str) ->
     return {row.sha256: row.embedding for row in rows}
 
 
+def present_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
+    """Which of these passage texts the library holds already (in any document)."""
+    unique = sorted(set(hashes))
+    found: set[str] = set()
+    for start in range(0, len(unique), 500):  # keep IN lists short for every backend
+        found.update(
+            session.execute(
+                select(Passage.sha256).where(Passage.sha256.in_(unique[start : start + 500]))
+            ).scalars()
+        )
+    return found
+
+
 def stored_secondary(
     session: Session, hashes: Sequence[str], model_id: str | None
 ) -> dict[str, bytes]:

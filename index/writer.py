@@ -30,6 +30,10 @@ from index.source_files import read_source
 Notice = Callable[[str], None]
 """Receives short status lines (e.g. for the CLI's stderr)."""
 
+OnStored = Callable[[Session, Document, list[int]], int]
+"""Called inside the transaction storing a document with the ids of its passages whose text is
+new to the library; returns how many notifications it queued (index/follow_matching.py)."""
+
 
 class DocumentWriter:
     """Writes documents, passages and their vectors; readers pick changes up by version."""
@@ -42,7 +46,9 @@ class DocumentWriter:
         secondary: Embedder | None = None,
         batch_size: int = 32,
         read_limits: ReadLimits | None = None,
+        on_stored: OnStored | None = None,
     ) -> None:
+        self._on_stored = on_stored
         self._read_limits = read_limits or ReadLimits()
         self._sessions = sessions
         self._embedder = embedder
@@ -130,6 +136,7 @@ class DocumentWriter:
                             "este proceso con el mismo ACUERDO_EMBEDDING_MODEL y vuelva a "
                             "enviar el documento."
                         )
+                    known_texts = storage.present_hashes(session, hashes)
                     document = storage.insert_document(
                         session,
                         title=prepared.title,
@@ -144,6 +151,11 @@ class DocumentWriter:
                     )
                     if replace_id is not None:
                         storage.delete_document(session, replace_id)
+                    notifications = 0
+                    if self._on_stored is not None:
+                        session.flush()
+                        fresh = [p.id for p in document.passages if p.sha256 not in known_texts]
+                        notifications = self._on_stored(session, document, fresh)
                     storage.bump_version(session)
                     info = storage.document_info(session, document)
             except IntegrityError:
@@ -153,7 +165,9 @@ class DocumentWriter:
                     if existing is None:
                         raise
                     return AddResult(storage.document_info(session, existing), created=False)
-        return AddResult(info, created=True, reused_embeddings=len(known))
+        return AddResult(
+            info, created=True, reused_embeddings=len(known), notifications=notifications
+        )
 
     def prepare(self, name: str, data: bytes, *, title: str | None = None) -> PreparedDocument:
         """Read and chunk a file within the configured limits (nothing is stored)."""

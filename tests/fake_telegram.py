@@ -489,6 +489,8 @@ class FakeTelegram:
                 "sendChatAction": self._send_chat_action,
                 "deleteMessage": self._delete_message,
                 "getFile": self._get_file,
+                "getChatMember": self._get_chat_member,
+                "getChatAdministrators": self._get_chat_administrators,
                 "close": self._close,
                 "logOut": self._log_out,
             }.items()
@@ -521,6 +523,7 @@ class FakeTelegram:
             self._delays: dict[str, float] = {}
             self._custom: dict[str, Callable[[dict[str, Any]], Any]] = {}
             self._blocked: set[int] = set()
+            self._admins: dict[int, set[int]] = {}
             self._down = False
             self._down_status = 502
             self._down_hang = False
@@ -837,6 +840,11 @@ class FakeTelegram:
                 self._blocked.add(chat_id)
             else:
                 self._blocked.discard(chat_id)
+
+    def set_admins(self, chat_id: int, user_ids: set[int] | list[int]) -> None:
+        """Who administers a group (getChatMember / getChatAdministrators); others are members."""
+        with self._lock:
+            self._admins[chat_id] = set(user_ids)
 
     def set_handler(self, method: str, handler: Callable[[dict[str, Any]], Any] | None) -> None:
         """Serve method with handler(params) -> result (may be async, may raise FakeApiError).
@@ -1767,6 +1775,31 @@ class FakeTelegram:
     def _close(self, params: dict[str, Any]) -> bool:
         """close."""
         return True
+
+    def _member(self, chat_id: int, user_id: int) -> dict[str, Any]:
+        user = self.user(user_id, first_name=f"U{user_id}", username=None)
+        if user_id not in self._admins.get(chat_id, set()):
+            return {"status": "member", "user": user}
+        rights = (
+            "can_be_edited can_manage_chat can_change_info can_delete_messages can_invite_users "
+            "can_restrict_members can_pin_messages can_promote_members can_manage_video_chats "
+            "can_post_stories can_edit_stories can_delete_stories"
+        ).split()
+        return {
+            "status": "administrator",
+            "user": user,
+            "is_anonymous": False,
+            **{right: False for right in rights},
+        }
+
+    def _get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        """getChatMember: "administrator" for ids given to set_admins, else "member"."""
+        chat = self._resolve_chat(params)
+        return self._member(chat["id"], _as_int(params.get("user_id"), "user_id"))
+
+    def _get_chat_administrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        chat = self._resolve_chat(params)
+        return [self._member(chat["id"], uid) for uid in sorted(self._admins.get(chat["id"], ()))]
 
     def _log_out(self, params: dict[str, Any]) -> bool:
         """logOut."""
