@@ -35,8 +35,12 @@ class Block:
 
 
 def has_words(text: str) -> bool:
-    """True when `text` holds at least one word (two letters in a row)."""
-    return _WORD.search(text) is not None
+    """True when `text` holds at least one word: two letters in a row, not all the same one.
+
+    Ornaments such as "--oo0oo--", "xxx" or "III" are letters but no words; a lone one won a
+    confident quote for "ok" before it was refused here.
+    """
+    return any(len(set(match.group().lower())) > 1 for match in _WORD.finditer(text))
 
 
 def blocks_text(blocks: Iterable[Block]) -> str:

@@ -99,3 +99,8 @@ def test_plain_text_headings_are_guessed_only_when_unambiguous() -> None:
         ("item", 0),
         ("paragraph", 0),  # a last short line introduces nothing
     ]
+
+
+def test_ornaments_made_of_letters_are_not_passages() -> None:
+    text = "Primer párrafo del comunicado.\n\n--oo0oo--\n\nxxx\n\nIII\n\nFin: ok."
+    assert [c.text for c in chunk_text(text)] == ["Primer párrafo del comunicado.", "Fin: ok."]

@@ -142,3 +142,14 @@ def test_eval_reports_the_four_figures(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for label in ("Recall@1", "Recall@3", "MRR", "Abstention accuracy"):
         assert label in result.stdout
+
+
+def test_a_lone_number_country_or_greeting_is_never_quoted_as_the_answer(tmp_path: Path) -> None:
+    questions = ["3", "México", "hola", "2025", "Estados Unidos"]
+    result = run(tmp_path, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in records] == questions
+    # At most "the closest passage" (said as such), never a confident quote.
+    assert all(r["answered"] is False for r in records), records
+    assert [r["tentative"] for r in records][:1] == [False]  # "3" is not even close

@@ -19,7 +19,8 @@ from tests.fake_telegram import FakeTelegram, parse_html
 
 pytestmark = pytest.mark.slow
 
-ARMS = "tráfico de armas"
+# Matched with the confidence that answers questions: a topic in the words of the new passage.
+ARMS = "tráfico ilícito de armas de fuego"
 ARMS_DOC = (
     "Nuevo comunicado sobre seguridad fronteriza.\n\n"
     "Ambos gobiernos acordaron redoblar los esfuerzos contra el tráfico ilícito de armas de fuego "
@@ -56,7 +57,7 @@ async def upload(bot: RunningBot, data: bytes, name: str, caption: str) -> str:
 async def test_follow_upload_notify_buttons_and_blocked_user(bot: RunningBot) -> None:
     assert "/seguir todo" in await said(bot, "/seguir", FOLLOWER)
     assert "le avisaré" in await said(bot, f"/seguir {ARMS}", FOLLOWER)
-    assert "Ya sigue" in await said(bot, "/seguir Tráfico de ARMAS", FOLLOWER)
+    assert "Ya sigue" in await said(bot, "/seguir Tráfico ILÍCITO de armas de fuego", FOLLOWER)
     assert "demasiado largo" in await said(bot, "/seguir " + "a" * 201, FOLLOWER)
     assert "le avisaré" in await said(bot, "/seguir pesca de atún en el Pacífico", FISHER)
     assert "cada documento nuevo" in await said(bot, "/seguir todo", EVERYTHING)
