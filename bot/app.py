@@ -77,6 +77,7 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         ),
         library.subscriptions,
         poll_seconds=settings.outbox_poll_seconds,
+        backoff_seconds=settings.outbox_backoff_seconds,
     )
     _register(application)
     return application

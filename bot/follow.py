@@ -32,6 +32,7 @@ EXPLAIN = (
 )
 GROUP_ADMINS_ONLY = "En un grupo, solo sus administradores pueden cambiar los temas que sigue."
 STOPPED = "Listo: ya no sigue «{topic}»."
+ANSWER_TOPIC_CHARS = 150
 NOT_FOLLOWING = "Ese botón no está disponible: ese tema ya no se sigue en este chat."
 
 
@@ -113,7 +114,8 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     args = context.args or []
-    if len(args) != 1 or not args[0].isdigit():
+    # isdigit() alone lets "²" through, which int() refuses.
+    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()):
         await message.reply_text(
             "Indique el número del tema, por ejemplo: /dejar 1 (vea /siguiendo)."
         )
@@ -148,7 +150,10 @@ async def stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except NotFoundError:
         await query.answer(NOT_FOLLOWING)
         return
-    await query.answer(STOPPED.format(topic=_name(gone.topic, gone.everything)), show_alert=True)
+    # Telegram refuses a callback answer over 200 characters; a topic may be 200 alone.
+    name = _name(gone.topic, gone.everything)
+    short = name if len(name) <= ANSWER_TOPIC_CHARS else name[: ANSWER_TOPIC_CHARS - 1] + "…"
+    await query.answer(STOPPED.format(topic=short), show_alert=True)
 
 
 def _name(topic: str, everything: bool) -> str:

@@ -2,7 +2,8 @@
 
 Started in `post_init`, cancelled in `post_shutdown`. Every replica runs one; the outbox hands
 each notification to one of them (index/outbox.py). Sends are marked bulk, so replies to users go
-first (bot/priority.py), and no chat gets more than one message a second.
+first (bot/priority.py), and no chat gets more than one message a second. A 429 holds back only
+the chat it was about, for `retry_after`; other chats' notifications go on.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ class Notifier:
         self._batch = batch
         self._backoff = backoff_seconds
         self._chat_free: dict[int, float] = {}
-        self._paused_until = 0.0
 
     async def run(self) -> None:
         """Forever: claim, send, record; idle for `poll_seconds` when nothing is due."""
@@ -67,9 +67,6 @@ class Notifier:
 
     async def _deliver(self, note: OutgoingNotification) -> None:
         await self._wait_for_chat(note.chat_id)
-        pause = self._paused_until - time.monotonic()
-        if pause > 0:  # Telegram said 429: everyone waits it out
-            await asyncio.sleep(pause)
         try:
             await self._bot.send_message(
                 note.chat_id,
@@ -90,9 +87,15 @@ class Notifier:
             )
         except RetryAfter as exc:
             wait = _seconds(exc)
-            self._paused_until = max(self._paused_until, time.monotonic() + wait)
+            free = self._chat_free.get(note.chat_id, 0.0)
+            self._chat_free[note.chat_id] = max(free, time.monotonic() + wait)
             await asyncio.to_thread(self._outbox.postpone, note.id, wait)
-            log.warning("Telegram asked to wait %.0f s; notification %d postponed", wait, note.id)
+            log.warning(
+                "Telegram asked to wait %.0f s; notification %d to chat %d postponed",
+                wait,
+                note.id,
+                note.chat_id,
+            )
         except (TelegramError, OSError) as exc:
             backoff = min(self._backoff * 2 ** (note.attempts - 1), MAX_BACKOFF_SECONDS)
             await asyncio.to_thread(self._outbox.failed, note, repr(exc), backoff=backoff)

@@ -5,6 +5,10 @@ Every Bot API call passes through this rate limiter. A call marked `BULK` (via P
 call (any other, except the long poll) is in flight. Telegram's overall ~30 messages a second are
 shared, so pacing bulk below that leaves room for replies, which then never queue behind a
 backlog of notifications.
+
+A bulk send is tried once: its 429s and failures go back to the caller (bot/notifier.py), which
+postpones that one message in the outbox. Left to `AIORateLimiter`, a 429 on one notification
+would stop every call, replies included, for the whole `retry_after`.
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ class PriorityRateLimiter(RetryingRateLimiter):
     ) -> JSONResult:
         if rate_limit_args == BULK:
             await self._bulk_turn()
-            return await super().process_request(callback, args, kwargs, endpoint, data, None)
+            # A flood wait Telegram imposed on a reply holds notifications too.
+            await self._retry_after_event.wait()
+            return await callback(*args, **kwargs)
         if endpoint == "getUpdates":
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args

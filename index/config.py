@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(
         default=5, ge=1, le=100, validation_alias="ACUERDO_OUTBOX_MAX_ATTEMPTS"
     )
+    outbox_backoff_seconds: float = Field(
+        default=2.0, gt=0, le=300, validation_alias="ACUERDO_OUTBOX_BACKOFF_SECONDS"
+    )
     outbox_poll_seconds: float = Field(
         default=1.0, gt=0, validation_alias="ACUERDO_OUTBOX_POLL_SECONDS"
     )

@@ -250,6 +250,7 @@ class _Fault:
     description: str
     parameters: dict[str, Any] | None
     remaining: int
+    chat_id: str | None = None  # only calls to this chat, when set
 
 
 class _Waiter:
@@ -806,15 +807,18 @@ class FakeTelegram:
         description: str | None = None,
         times: int = 1,
         parameters: dict[str, Any] | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `times` calls of method ("*" = any) fail with status (429: retry_after)."""
+        """Make the next `times` calls of method ("*" = any) fail with status (429: retry_after);
+        with chat_id, only calls addressed to that chat."""
         params = dict(parameters or {})
         if status == 429:
             params.setdefault("retry_after", retry_after)
             default = f"Too Many Requests: retry after {retry_after}"
         else:
             default = _default_description(status)
-        fault = _Fault(status, description or default, params or None, times)
+        only = None if chat_id is None else str(chat_id)
+        fault = _Fault(status, description or default, params or None, times, only)
         with self._lock:
             self._faults.setdefault(method.lower(), []).append(fault)
 
@@ -1266,7 +1270,7 @@ class FakeTelegram:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    async def _apply_faults(self, method: str) -> None:
+    async def _apply_faults(self, method: str, params: dict[str, Any] | None = None) -> None:
         """Outage, delay and fail_next, in that order."""
         with self._lock:
             down, status, hang = self._down, self._down_status, self._down_hang
@@ -1288,13 +1292,14 @@ class FakeTelegram:
             await self._sleep(delay)
         with self._lock:
             fault = None
+            chat = str((params or {}).get("chat_id"))
             for queue_key in (key, "*"):
-                queue = self._faults.get(queue_key)
-                if queue:
-                    fault = queue[0]
+                queue = self._faults.get(queue_key) or []
+                fault = next((f for f in queue if f.chat_id in (None, chat)), None)
+                if fault is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
-                        queue.pop(0)
+                        queue.remove(fault)
                     break
         if fault is not None:
             raise FakeApiError(fault.status, fault.description, fault.parameters)
@@ -1309,7 +1314,7 @@ class FakeTelegram:
             finally:
                 self._record(call)
             self._check_token(request.match_info["token"])
-            await self._apply_faults(method)
+            await self._apply_faults(method, call.params)
             result = await self._dispatch(method, call.params)
         except FakeApiError as exc:
             self._finish(call, exc.status, error=exc.description)
