@@ -29,10 +29,11 @@ sys.path.insert(0, str(REPO))
 
 from index.embedding import E5SmallEmbedder
 from index.models import Subscription
+from index.subscriptions import topic_key
 from tests.botkit import make_settings, running_bot
 from tests.fake_telegram import PROXY_ENV_VARS, FakeTelegram
 
-TOPIC = "tráfico de armas"
+TOPIC = "tráfico ilícito de armas de fuego"
 DOCUMENT = (
     "Nuevo comunicado sobre seguridad fronteriza.\n\n"
     "Ambos gobiernos acordaron redoblar los esfuerzos contra el tráfico ilícito de armas de fuego "
@@ -50,7 +51,7 @@ async def run(subscribers: int, question_every: float) -> dict[str, float]:
         async with running_bot(settings, e5, fake) as bot:
             with bot.library._sessions() as session, session.begin():
                 session.add_all(
-                    Subscription(chat_id=10_000_000 + i, topic=TOPIC, topic_key="trafico de armas")
+                    Subscription(chat_id=10_000_000 + i, topic=TOPIC, topic_key=topic_key(TOPIC))
                     for i in range(subscribers)
                 )
             started = time.perf_counter()

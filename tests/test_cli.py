@@ -23,9 +23,8 @@ def _acuerdo() -> str:
     return found
 
 
-def run(
-    tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def cli_environment(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment without our settings, a data dir under `tmp_path`, offline."""
     environment = {
         k: v
         for k, v in os.environ.items()
@@ -33,6 +32,13 @@ def run(
     }
     environment.update({"ACUERDO_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"})
     environment.update(env or {})
+    return environment
+
+
+def run(
+    tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = cli_environment(tmp_path, env)
     return subprocess.run(
         [_acuerdo(), *args],
         input=stdin,

@@ -4,7 +4,6 @@ settings a person can get wrong. Run as a user would, as a subprocess."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import _acuerdo
+from tests.test_cli import _acuerdo, cli_environment
 
 pytestmark = pytest.mark.slow
 
@@ -22,13 +21,7 @@ ESC = "\x1b"
 def run_bytes(
     tmp_path: Path, *args: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ACUERDO_", "DATABASE_URL", "TELEGRAM_"))
-    }
-    environment.update({"ACUERDO_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"})
-    environment.update(env or {})
+    environment = cli_environment(tmp_path, env)
     return subprocess.run(
         [_acuerdo(), *args],
         input=stdin,
