@@ -61,13 +61,17 @@ class Cohort:
         """Vectors from the shipped file, the cache, or computed now (then cached)."""
         texts = cohort_texts()
         digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
+        family = f"cohort-{calibration_name(embedder.model_id)}-{digest}"
         name = f"cohort-{calibration_name(embedder.model_id)}-{_model_digest(embedder)}-{digest}"
-        shipped = resources.files("index") / "calibrations" / f"{name}.npy"
         candidates: list[Path] = []
-        if shipped.is_file():
-            candidates.append(Path(str(shipped)))
         if cache_dir is not None:
             candidates.append(cache_dir / f"{name}.npy")
+        # Shipped for the bundled model without its version: a new release of the same model
+        # moves the cohort's mean and spread far less than recomputing 240 vectors costs at a
+        # first start (~30 s on two cores).
+        shipped = resources.files("index") / "calibrations" / f"{family}.npy"
+        if shipped.is_file():
+            candidates.append(Path(str(shipped)))
         for path in candidates:
             vectors = _read(path, (len(texts), embedder.dim))
             if vectors is not None:

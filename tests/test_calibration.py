@@ -135,3 +135,27 @@ def test_passages_holding_the_kind_of_answer() -> None:
     assert holds_answer_type("how_many", "Se confirmaron 1,846 casos.")
     assert holds_answer_type("where", "La firma fue en Tapachula, en la sede de la comisión.")
     assert not holds_answer_type(None, "Cualquier texto del 3 de mayo de 2026.")
+
+
+def test_cohort_vectors_are_computed_once_then_read_from_the_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from index.cohort import Cohort, cohort_texts
+    from tests.conftest import HashingEmbedder
+
+    class Counting(HashingEmbedder):
+        calls = 0
+
+        def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+            Counting.calls += 1
+            return super().embed_passages(texts)
+
+    embedder = Counting(model_id="test/counting-64")
+    first = Cohort.for_embedder(embedder, cache_dir=tmp_path)
+    second = Cohort.for_embedder(embedder, cache_dir=tmp_path)
+    assert Counting.calls == 1 and len(first) == len(second) == len(cohort_texts())
+    query = embedder.embed_queries(["¿qué dijeron sobre el fentanilo?"])[0]
+    a, b = first.scores(query), second.scores(query)
+    assert a.mean == pytest.approx(b.mean, abs=1e-3) and a.std > 0 and a.top >= a.mean
+    # A damaged cache file is computed again, not trusted.
+    next(tmp_path.glob("cohort-*.npy")).write_bytes(b"not numpy")
+    Cohort.for_embedder(embedder, cache_dir=tmp_path)
+    assert Counting.calls == 2
