@@ -159,3 +159,19 @@ def test_cohort_vectors_are_computed_once_then_read_from_the_cache(tmp_path) -> 
     next(tmp_path.glob("cohort-*.npy")).write_bytes(b"not numpy")
     Cohort.for_embedder(embedder, cache_dir=tmp_path)
     assert Counting.calls == 2
+
+
+def test_the_ranker_reorders_the_fused_head_and_keeps_fused_order_on_ties() -> None:
+    from index.reranking import rerank
+
+    described = [
+        (10, {"type_match": 0.0, "coverage": 0.5}),
+        (11, {"type_match": 1.0, "coverage": 0.5}),
+        (12, {"type_match": 0.0, "coverage": 0.5}),
+    ]
+    assert [c.passage_id for c in rerank(described, None)] == [10, 11, 12]
+    assert all(c.probability is None for c in rerank(described, None))
+    prefers_type = LogisticModel(("type_match", "coverage"), (2.0, 1.0), 0.0, (0, 0), (1, 1))
+    ranked = rerank(described, prefers_type)
+    assert [c.passage_id for c in ranked] == [11, 10, 12]  # 10 and 12 tie: fused order
+    assert ranked[0].probability is not None and ranked[0].probability > ranked[1].probability
