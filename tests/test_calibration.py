@@ -175,3 +175,42 @@ def test_the_ranker_reorders_the_fused_head_and_keeps_fused_order_on_ties() -> N
     ranked = rerank(described, prefers_type)
     assert [c.passage_id for c in ranked] == [11, 10, 12]  # 10 and 12 tie: fused order
     assert ranked[0].probability is not None and ranked[0].probability > ranked[1].probability
+
+
+def test_evidence_is_relative_to_the_cohort_and_the_other_lists() -> None:
+    from index.cohort import CohortScores
+    from index.evidence import CandidateSignals, QuestionSignals, candidate_features
+
+    question = QuestionSignals(
+        cohort=CohortScores(mean=0.70, std=0.02, top=0.80),
+        terms=frozenset({"fentanil", "trafic"}),
+        english=True,
+        answer_type="when",
+        best_cosine=0.86,
+        best_lexical=4.0,
+    )
+    dense = RankedList.of([7, 8], [0.86, 0.84])
+    lexical = RankedList.of([8, 7], [4.0, 2.0])
+    values = candidate_features(
+        question,
+        CandidateSignals(
+            cosine=0.86,
+            fused_rank=1,
+            dense=dense,
+            lexical=lexical,
+            passage_id=7,
+            passage_terms=frozenset({"fentanil", "frontera"}),
+            title_terms=frozenset({"trafic"}),
+            words=5,
+            holds_answer_type=False,
+        ),
+        next_cosine=0.84,
+    )
+    assert values["cohort_z"] == pytest.approx(8.0)  # (0.86 - 0.70) / 0.02
+    assert values["cohort_gap"] == pytest.approx(3.0)
+    assert values["margin_z"] == pytest.approx(1.0)
+    assert values["coverage"] == 0.5 and values["title_coverage"] == 0.5
+    assert values["dense_first"] == 1.0 and values["lexical_rank"] == 0.5
+    assert values["lexical_share"] == 0.5 and values["english_lexical"] == 0.5
+    assert (values["typed"], values["type_match"], values["type_miss"]) == (1.0, 0.0, 1.0)
+    assert values["short"] == 1.0
