@@ -19,7 +19,8 @@ from index.errors import (
 )
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats, UnansweredQuestion
 from index.library import Library
-from index.loaders import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
+from index.loaders import SUPPORTED_EXTENSIONS
+from index.source_files import MAX_FILE_BYTES
 
 __all__ = [
     "BUNDLED_MODEL",

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from index import Library, Settings
-from index.embedding import E5SmallEmbedder, Matrix, UniversalSentenceEncoder, normalise_rows
+from index.embedding import E5SmallEmbedder, Matrix, normalise_rows
+from index.use_encoder import UniversalSentenceEncoder
 from tests import pgschemas
 from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
 from tests.fake_telegram import FakeTelegram, no_proxy_env

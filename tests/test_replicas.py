@@ -60,6 +60,7 @@ import os
 _log = os.environ.get("ACUERDO_TEST_EMBED_LOG")
 if _log:
     import index.embedding as _embedding
+    import index.use_encoder as _use_encoder
 
     def _counting(cls):
         original = cls.embed_passages
@@ -71,8 +72,12 @@ if _log:
 
         cls.embed_passages = embed_passages
 
-    for _name in ("E5SmallEmbedder", "UniversalSentenceEncoder", "SentenceTransformerEmbedder"):
-        _counting(getattr(_embedding, _name))
+    for _cls in (
+        _embedding.E5SmallEmbedder,
+        _use_encoder.UniversalSentenceEncoder,
+        _embedding.SentenceTransformerEmbedder,
+    ):
+        _counting(_cls)
 """
 
 
