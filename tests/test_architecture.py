@@ -14,18 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("index", "bot")
 
 # `bot/` modules may import these `index.<submodule>`s besides the public face `index`.
-# Still reached into today; each moves to `index/__init__.py` and leaves this list.
-BOT_MAY_IMPORT: frozenset[str] = frozenset(
-    {
-        "index.chunking",
-        "index.errors",
-        "index.evaluation",
-        "index.lexical",
-        "index.loaders",
-        "index.outbox",
-        "index.subscriptions",
-    }
-)
+# Empty on purpose: what an adapter needs is named in `index/__init__.py`.
+BOT_MAY_IMPORT: frozenset[str] = frozenset()
 
 
 def _module_name(path: Path) -> str:
