@@ -910,7 +910,7 @@ def time_asks(
 def stage_split(library: Library, asked: Sequence[str]) -> dict[str, list[float]]:
     """Each stage of a search, timed apart on the same snapshot."""
     corpus = library.corpus()
-    retriever = library._retriever
+    retriever = library.retriever
     e5, use = library.embedder, library.secondary
     assert use is not None and corpus.secondary is not None
     stages: dict[str, list[float]] = defaultdict(list)

@@ -142,6 +142,23 @@ class Library:
     def vector_file(self) -> Path:
         return self._data_dir / "vectors.faiss"
 
+    # Read-only views of the parts, for tests and tools (benchmarks) that look beneath `ask`;
+    # front ends go through the methods above and below.
+    @property
+    def sessions(self) -> SessionFactory:
+        """The database's session factory (its engine is `sessions.kw["bind"]`)."""
+        return self._sessions
+
+    @property
+    def retriever(self) -> Retriever:
+        """The ranking stage `ask` runs on each corpus snapshot."""
+        return self._retriever
+
+    @property
+    def writer(self) -> DocumentWriter:
+        """What adds, replaces and removes documents."""
+        return self._writer
+
     # -- start-up -------------------------------------------------------------------------------
 
     def initialise(self, *, seeds_dir: Path | None, notice: Notice | None = None) -> None:

@@ -207,7 +207,7 @@ def sqlite_template(
     data = tmp_path_factory.mktemp("template") / "data"
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
     library = Library.open(settings, embedder=e5, secondary=use)
-    library._sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
+    library.sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
     return data
 
 
