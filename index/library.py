@@ -154,11 +154,6 @@ class Library:
         """The ranking stage `ask` runs on each corpus snapshot."""
         return self._retriever
 
-    @property
-    def writer(self) -> DocumentWriter:
-        """What adds, replaces and removes documents."""
-        return self._writer
-
     # -- start-up -------------------------------------------------------------------------------
 
     def initialise(self, *, seeds_dir: Path | None, notice: Notice | None = None) -> None:

@@ -90,7 +90,22 @@ def test_bad_documents_change_nothing(library: Library) -> None:
     assert (_count(library, Document), _count(library, Passage)) == (docs, passages)
 
 
-def test_failure_while_embedding_leaves_no_partial_document(library: Library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failure_while_embedding_leaves_no_partial_document(  # type: ignore[no-untyped-def]
+    database_url, settings_for, fake_embedder, fake_secondary, monkeypatch
+) -> None:
+    # One passage per batch, so the engine dies with part of the document already embedded.
+    library = Library.open(
+        settings_for(DATABASE_URL=database_url, ACUERDO_EMBED_BATCH=1),
+        embedder=fake_embedder,
+        secondary=fake_secondary,
+    )
+    try:
+        _fails_mid_document(library, monkeypatch)
+    finally:
+        library.close()
+
+
+def _fails_mid_document(library: Library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     calls = {"n": 0}
     original = library.embedder.embed_passages
 
@@ -100,7 +115,6 @@ def test_failure_while_embedding_leaves_no_partial_document(library: Library, mo
             raise RuntimeError("engine died")
         return original(texts)
 
-    monkeypatch.setattr(library.writer, "_batch_size", 1)
     monkeypatch.setattr(library.embedder, "embed_passages", flaky)
     docs, passages = _count(library, Document), _count(library, Passage)
     with pytest.raises(RuntimeError):
