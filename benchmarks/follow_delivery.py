@@ -49,7 +49,7 @@ async def run(subscribers: int, question_every: float) -> dict[str, float]:
     with FakeTelegram() as fake:
         settings = make_settings(data / "data", REPO / "seeds", fake)
         async with running_bot(settings, e5, fake) as bot:
-            with bot.library._sessions() as session, session.begin():
+            with bot.library.sessions() as session, session.begin():
                 session.add_all(
                     Subscription(chat_id=10_000_000 + i, topic=TOPIC, topic_key=topic_key(TOPIC))
                     for i in range(subscribers)

@@ -47,7 +47,8 @@ from benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
 
 if TYPE_CHECKING:
     from index import Library
-    from index.embedding import E5SmallEmbedder, UniversalSentenceEncoder
+    from index.embedding import E5SmallEmbedder
+    from index.use_encoder import UniversalSentenceEncoder
     from tests.fake_telegram import FakeTelegram
 
 sys.path.insert(0, str(REPO))
@@ -660,7 +661,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> str:
-    from index.embedding import E5SmallEmbedder, UniversalSentenceEncoder
+    from index.embedding import E5SmallEmbedder
+    from index.use_encoder import UniversalSentenceEncoder
 
     benchlib.strip_proxy_env()
     facts = benchlib.machine_facts()

@@ -68,7 +68,7 @@ def bench_queries(
     """ask() next to the bare query encodings and the search without the log write."""
     primary = library.embedder
     secondary: Embedder | None = getattr(library, "secondary", None)
-    retriever = getattr(library, "_retriever", None)  # private: only for the breakdown
+    retriever = library.retriever
     corpus = library.corpus()
     lexical = getattr(corpus, "lexical", None)
     if not hasattr(lexical, "search"):
@@ -211,7 +211,7 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
                 type(secondary).embed_passages,
             ),
         ]
-    retriever = getattr(library, "_retriever", None)
+    retriever = library.retriever
     if retriever is not None:
         for name in ("highlight", "_confidence", "_dense"):
             if hasattr(type(retriever), name):

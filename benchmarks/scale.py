@@ -51,7 +51,8 @@ from benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
 
 if TYPE_CHECKING:
     from index import Library
-    from index.embedding import E5SmallEmbedder, Embedder, UniversalSentenceEncoder
+    from index.embedding import E5SmallEmbedder, Embedder
+    from index.use_encoder import UniversalSentenceEncoder
 
 sys.path.insert(0, str(REPO))
 
@@ -909,7 +910,7 @@ def time_asks(
 def stage_split(library: Library, asked: Sequence[str]) -> dict[str, list[float]]:
     """Each stage of a search, timed apart on the same snapshot."""
     corpus = library.corpus()
-    retriever = library._retriever
+    retriever = library.retriever
     e5, use = library.embedder, library.secondary
     assert use is not None and corpus.secondary is not None
     stages: dict[str, list[float]] = defaultdict(list)
@@ -1487,7 +1488,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> str:
     import index.vectors as vectors_module
-    from index.embedding import E5SmallEmbedder, UniversalSentenceEncoder
+    from index.embedding import E5SmallEmbedder
+    from index.use_encoder import UniversalSentenceEncoder
 
     started_all = time.perf_counter()
     facts = benchlib.machine_facts()

@@ -11,8 +11,7 @@ from pathlib import Path
 from bot.asking import MAX_K, bad_argument, cmd_ask
 from bot.render import answer_text
 from bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
-from index import AcuerdoError, Library, Settings, load_settings
-from index.evaluation import evaluate, format_report
+from index import AcuerdoError, Library, Settings, evaluate, format_report, load_settings
 
 log = logging.getLogger("acuerdo")
 

@@ -19,9 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import keyboards, render
 from bot.services import services
-from index import NotFoundError
-from index.errors import TopicError
-from index.subscriptions import EVERYTHING
+from index import EVERYTHING, NotFoundError, TopicError
 
 log = logging.getLogger("acuerdo.bot")
 

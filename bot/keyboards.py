@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from index import Answer, PassageView
-from index.outbox import OutgoingNotification
-from index.subscriptions import Followed
+from index import Answer, Followed, OutgoingNotification, PassageView
 
 CALLBACK_LIMIT = 64
 STOP_FOLLOWING = "sg"  # callback kind: stop one subscription (bot/follow.py)

@@ -20,8 +20,7 @@ from telegram.ext import ExtBot
 from bot import render
 from bot.keyboards import follow_keyboard
 from bot.priority import BULK
-from index.outbox import Outbox, OutgoingNotification
-from index.subscriptions import Subscriptions
+from index import Outbox, OutgoingNotification, Subscriptions
 
 log = logging.getLogger("acuerdo.bot")
 

@@ -7,11 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from index import Answer, DocumentInfo, Hit, Stats
-from index.chunking import sentence_spans
-from index.lexical import fold
-from index.outbox import OutgoingNotification
-from index.subscriptions import Followed
+from index import (
+    Answer,
+    DocumentInfo,
+    Followed,
+    Hit,
+    OutgoingNotification,
+    Stats,
+    fold,
+    sentence_spans,
+)
 
 TELEGRAM_LIMIT = 4096
 # Room kept for the source line and markup around the quote.

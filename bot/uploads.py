@@ -29,8 +29,8 @@ from index import (
     DocumentInfo,
     DocumentTooLargeError,
     UnsupportedFormatError,
+    safe_file_name,
 )
-from index.loaders import safe_file_name
 
 log = logging.getLogger("acuerdo.bot.admin")
 

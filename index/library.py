@@ -19,7 +19,7 @@ from index.cohort import Cohort
 from index.config import Settings
 from index.corpus import Corpus, load_corpus, read_state, save_corpus, update_corpus
 from index.db import GuardedSession, SessionFactory, guarded, open_database, read_snapshot
-from index.embedding import Embedder, load_embedder, load_secondary
+from index.embedding import Embedder, load_embedder
 from index.errors import EmptyQuestionError, NotFoundError, StorageError
 from index.follow_matching import TopicMatcher
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
@@ -32,6 +32,7 @@ from index.retrieval import Retriever
 from index.sandbox import ReadLimits
 from index.saver import BackgroundSaver
 from index.subscriptions import Subscriptions
+from index.use_encoder import load_secondary
 from index.writer import DocumentWriter, Notice
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,18 @@ class Library:
     @property
     def vector_file(self) -> Path:
         return self._data_dir / "vectors.faiss"
+
+    # Read-only views of the parts, for tests and tools (benchmarks) that look beneath `ask`;
+    # front ends go through the methods above and below.
+    @property
+    def sessions(self) -> SessionFactory:
+        """The database's session factory (its engine is `sessions.kw["bind"]`)."""
+        return self._sessions
+
+    @property
+    def retriever(self) -> Retriever:
+        """The ranking stage `ask` runs on each corpus snapshot."""
+        return self._retriever
 
     # -- start-up -------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ questions should not pay.
 from __future__ import annotations
 
 import codecs
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -19,14 +18,13 @@ from pathlib import Path, PurePath
 from index.blocks import ITEM_MARKER, Block, blocks_text, guess_blocks
 from index.errors import (
     DocumentError,
-    DocumentTooLargeError,
     EmptyDocumentError,
     EncodingError,
     UnsupportedFormatError,
 )
+from index.source_files import check_size, read_source
 
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
-MAX_FILE_BYTES = 20 * 1024 * 1024  # the Telegram Bot API won't let a bot download anything bigger
 MAX_NAME_CHARS = 120
 MAX_TITLE_CHARS = 300  # width of the title column in the database
 
@@ -54,16 +52,6 @@ class LoadedDocument:
 Reader = Callable[[str, bytes], tuple[str | None, Sequence[Block]]]
 
 
-def check_size(size: int) -> None:
-    """Refuse files larger than `MAX_FILE_BYTES`."""
-    if size > MAX_FILE_BYTES:
-        shown = f"{math.ceil(size * 10 / 2**20) / 10:.1f}".replace(".", ",")
-        raise DocumentTooLargeError(
-            f"El archivo ocupa {shown} MB y el máximo admitido es {MAX_FILE_BYTES // 2**20} MB. "
-            "Divídalo en partes más pequeñas y envíelas por separado."
-        )
-
-
 def safe_file_name(name: str) -> str:
     """The base name of an uploaded file: no folders, no control characters, at most ~120 chars."""
     base = re.split(r"[/\\]", unicodedata.normalize("NFC", name))[-1]
@@ -80,8 +68,6 @@ def safe_file_name(name: str) -> str:
 
 def load_path(path: Path) -> LoadedDocument:
     """Read a file from disk (at most `MAX_FILE_BYTES`, see `read_source`), then `load_bytes`."""
-    from index.source_files import read_source
-
     return load_bytes(path.name, read_source(path))
 
 

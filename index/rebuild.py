@@ -25,8 +25,8 @@ from index import storage
 from index.chunking import Chunk, chunk_text
 from index.errors import DocumentError
 from index.ingest import PreparedDocument
-from index.loaders import MAX_FILE_BYTES
 from index.models import Document, Feedback, Passage, QueryLog
+from index.source_files import MAX_FILE_BYTES
 
 Prepare = Callable[[str, bytes, str], PreparedDocument]
 _WORD = re.compile(r"\w+")

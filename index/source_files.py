@@ -7,6 +7,7 @@ byte past the limit, and anything that is not a regular file is read with a dead
 
 from __future__ import annotations
 
+import math
 import os
 import select
 import stat
@@ -14,10 +15,20 @@ import time
 from pathlib import Path
 
 from index.errors import DocumentError, DocumentTooLargeError
-from index.loaders import MAX_FILE_BYTES, check_size
 
+MAX_FILE_BYTES = 20 * 1024 * 1024  # the Telegram Bot API won't let a bot download anything bigger
 READ_TIMEOUT_SECONDS = 30.0
 _CHUNK = 1 << 20
+
+
+def check_size(size: int) -> None:
+    """Refuse files larger than `MAX_FILE_BYTES`."""
+    if size > MAX_FILE_BYTES:
+        shown = f"{math.ceil(size * 10 / 2**20) / 10:.1f}".replace(".", ",")
+        raise DocumentTooLargeError(
+            f"El archivo ocupa {shown} MB y el máximo admitido es {MAX_FILE_BYTES // 2**20} MB. "
+            "Divídalo en partes más pequeñas y envíelas por separado."
+        )
 
 
 def read_source(

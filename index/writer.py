@@ -21,11 +21,11 @@ from index.embedding import Embedder
 from index.errors import ModelError, NotFoundError
 from index.hits import AddResult, DocumentInfo
 from index.ingest import PreparedDocument, Progress, embed_passages, prepare_document
-from index.loaders import SUPPORTED_EXTENSIONS, check_size
+from index.loaders import SUPPORTED_EXTENSIONS
 from index.models import Document, Passage
 from index.rebuild import apply_plan, move_references, plan_documents
 from index.sandbox import ReadLimits
-from index.source_files import read_source
+from index.source_files import check_size, read_source
 
 Notice = Callable[[str], None]
 """Receives short status lines (e.g. for the CLI's stderr)."""

@@ -112,7 +112,7 @@ def copy_template(template: Path, data_dir: Path) -> None:
 
 def dispose(library: Library) -> None:
     """Close the library's pooled connections (a test's schema can then be dropped at once)."""
-    library._sessions.kw["bind"].dispose()
+    library.sessions.kw["bind"].dispose()
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from index import Library, Settings
-from index.embedding import E5SmallEmbedder, Matrix, UniversalSentenceEncoder, normalise_rows
+from index.embedding import E5SmallEmbedder, Matrix, normalise_rows
+from index.use_encoder import UniversalSentenceEncoder
 from tests import pgschemas
 from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
 from tests.fake_telegram import FakeTelegram, no_proxy_env
@@ -206,7 +207,7 @@ def sqlite_template(
     data = tmp_path_factory.mktemp("template") / "data"
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
     library = Library.open(settings, embedder=e5, secondary=use)
-    library._sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
+    library.sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
     return data
 
 

@@ -89,7 +89,7 @@ async def test_other_passage_edits_the_message_and_feedback_is_stored(bot: Runni
     thumbs = next(b for b in buttons(edit) if b["text"] == "👍")
     answered = await bot.press(thumbs["callback_data"])
     assert "Gracias" in answered.get("text")
-    with bot.library._sessions() as session:
+    with bot.library.sessions() as session:
         votes = session.execute(select(Feedback)).scalars().all()
     assert len(votes) == 1 and votes[0].helpful is True
     assert votes[0].passage_id == int(thumbs["callback_data"].split(":")[2])

@@ -17,7 +17,8 @@ import pytest
 from aiohttp import web
 
 from bot.webhook import make_web_app
-from index.embedding import E5SmallEmbedder, UniversalSentenceEncoder
+from index.embedding import E5SmallEmbedder
+from index.use_encoder import UniversalSentenceEncoder
 from tests.botkit import copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import DEFAULT_USER_ID, FakeTelegram, parse_html

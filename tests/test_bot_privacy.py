@@ -20,7 +20,7 @@ SECRET = "Mi pasaporte es G12345678"
 
 
 def _feedback_rows(bot: RunningBot) -> int:
-    with bot.library._sessions() as session:
+    with bot.library.sessions() as session:
         return int(session.scalar(select(func.count(Feedback.id))) or 0)
 
 

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.slow
 async def test_the_bot_runs_on_the_chosen_database_with_the_seed_already_indexed(
     bot: RunningBot,
 ) -> None:
-    backend = bot.library._sessions.kw["bind"].dialect.name
+    backend = bot.library.sessions.kw["bind"].dialect.name
     assert backend == E2E_DATABASE
     assert bot.settings.resolved_database_url.startswith(E2E_DATABASE)
-    with bot.library._sessions() as session:
+    with bot.library.sessions() as session:
         documents = session.execute(select(func.count(Document.id))).scalar_one()
         passages = session.execute(select(func.count(Passage.id))).scalar_one()
         state = session.get(IndexState, 1)

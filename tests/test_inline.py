@@ -69,7 +69,7 @@ async def test_empty_or_out_of_scope_inline_query_offers_only_a_hint(
 async def test_inline_queries_are_logged_and_rate_limited(bot: RunningBot) -> None:
     await _inline(bot, "armas", user_id=3030)
     assert bot.library.flush_log()  # rows are written behind the answers
-    with bot.library._sessions() as session:
+    with bot.library.sessions() as session:
         channels = session.execute(select(QueryLog.channel, QueryLog.question)).all()
     assert ("inline", "armas") in [tuple(row) for row in channels]
     for _ in range(25):

@@ -28,7 +28,7 @@ DOC = (
 
 
 def _count(library: Library, model: type) -> int:
-    with library._sessions() as session:
+    with library.sessions() as session:
         return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
@@ -58,7 +58,7 @@ def test_add_is_transactional_idempotent_and_searchable(library: Library) -> Non
     assert len(library.documents()) == 2
     answer = library.ask("robo de combustible", k=3)
     assert any(h.document_title == "Nota" for h in answer.hits)
-    with library._sessions() as session:
+    with library.sessions() as session:
         texts = (
             session.execute(
                 select(Passage.text)
@@ -90,7 +90,22 @@ def test_bad_documents_change_nothing(library: Library) -> None:
     assert (_count(library, Document), _count(library, Passage)) == (docs, passages)
 
 
-def test_failure_while_embedding_leaves_no_partial_document(library: Library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failure_while_embedding_leaves_no_partial_document(  # type: ignore[no-untyped-def]
+    database_url, settings_for, fake_embedder, fake_secondary, monkeypatch
+) -> None:
+    # One passage per batch, so the engine dies with part of the document already embedded.
+    library = Library.open(
+        settings_for(DATABASE_URL=database_url, ACUERDO_EMBED_BATCH=1),
+        embedder=fake_embedder,
+        secondary=fake_secondary,
+    )
+    try:
+        _fails_mid_document(library, monkeypatch)
+    finally:
+        library.close()
+
+
+def _fails_mid_document(library: Library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     calls = {"n": 0}
     original = library.embedder.embed_passages
 
@@ -100,7 +115,6 @@ def test_failure_while_embedding_leaves_no_partial_document(library: Library, mo
             raise RuntimeError("engine died")
         return original(texts)
 
-    monkeypatch.setattr(library._writer, "_batch_size", 1)
     monkeypatch.setattr(library.embedder, "embed_passages", flaky)
     docs, passages = _count(library, Document), _count(library, Passage)
     with pytest.raises(RuntimeError):
@@ -112,7 +126,7 @@ def test_remove_deletes_passages_and_search_forgets_them(library: Library) -> No
     added = library.add_document("nota.txt", DOC.encode(), title="Nota").document
     library.remove_document(added.id)
     assert all(h.document_id != added.id for h in library.ask("robo de combustible", k=20).hits)
-    with library._sessions() as session:
+    with library.sessions() as session:
         assert (
             session.execute(
                 select(func.count()).where(Passage.document_id == added.id)
@@ -139,7 +153,7 @@ def test_questions_are_logged_and_replayable(library: Library) -> None:
     assert answer.query_id is not None
     replay = library.replay(answer.query_id, user_id=42)
     assert [h.passage_id for h in replay.hits] == [h.passage_id for h in answer.hits]
-    with library._sessions() as session:
+    with library.sessions() as session:
         entry = session.get(QueryLog, answer.query_id)
         assert entry is not None and entry.user_hash == hash_user(42) != "42"
         assert entry.channel == "telegram" and entry.latency_ms >= 0
@@ -190,7 +204,7 @@ def test_model_change_reembeds_everything(database_url: str, settings_for) -> No
     second = Library.open(
         settings_for(DATABASE_URL=database_url), embedder=other, secondary=other_aux
     )
-    with second._sessions() as session:
+    with second.sessions() as session:
         models = set(session.execute(select(Passage.model_id, Passage.aux_model_id)).all())
         sizes = {len(b) for b in session.execute(select(Passage.embedding)).scalars()}
         aux_sizes = {
@@ -260,7 +274,7 @@ def test_incremental_refresh_equals_a_full_reload(library: Library, monkeypatch)
     library.add_document("otra.txt", b"Aduanas del norte.\n\nPuertos del sur.", title="Otra")
     assert full_loads == []  # every change was applied incrementally
     incremental = library.corpus()
-    with library._sessions() as session:
+    with library.sessions() as session:
         full = load_corpus(session, dim=library.embedder.dim, secondary=library.secondary)
     assert incremental.version == full.version
     assert incremental.records == full.records

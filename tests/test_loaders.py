@@ -20,14 +20,8 @@ from index.errors import (
     EncodingError,
     UnsupportedFormatError,
 )
-from index.loaders import (
-    MAX_FILE_BYTES,
-    SUPPORTED_EXTENSIONS,
-    check_size,
-    load_bytes,
-    load_path,
-    safe_file_name,
-)
+from index.loaders import SUPPORTED_EXTENSIONS, load_bytes, load_path, safe_file_name
+from index.source_files import MAX_FILE_BYTES, check_size
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 LONG_1 = (

@@ -94,7 +94,7 @@ def test_cli_ask_takes_any_argument_bytes_without_a_traceback(seeded: Path) -> N
 
 
 def _library_state(bot: RunningBot) -> tuple[int, int, int, int]:
-    with bot.library._sessions() as session:
+    with bot.library.sessions() as session:
         return (
             int(session.scalar(select(func.count(Document.id))) or 0),
             int(session.scalar(select(func.count(Passage.id))) or 0),

@@ -34,7 +34,7 @@ def _entry(question: str) -> LoggedQuestion:
 
 
 def _logged(library: Library) -> dict[int, tuple[str, str]]:
-    with library._sessions() as session:
+    with library.sessions() as session:
         rows = session.execute(select(QueryLog.id, QueryLog.question, QueryLog.channel)).all()
     return {row.id: (row.question, row.channel) for row in rows}
 
@@ -43,7 +43,7 @@ def test_an_answer_carries_its_id_and_the_row_follows(library: Library) -> None:
     answer = library.ask("¿Qué dijeron sobre el fentanilo?", user_id=7, channel="telegram")
     assert answer.query_id is not None
     assert library.flush_log()
-    with library._sessions() as session:
+    with library.sessions() as session:
         row = session.get(QueryLog, answer.query_id)
         assert row is not None
         assert (row.question, row.channel, row.answered) == (

@@ -32,7 +32,7 @@ OLD_PASSAGES = [
 
 
 def _passages(library: Library, document_id: int) -> list[tuple[int, str, str | None]]:
-    with library._sessions() as session:
+    with library.sessions() as session:
         rows = session.execute(
             select(Passage.id, Passage.text, Passage.heading)
             .where(Passage.document_id == document_id)
@@ -43,7 +43,7 @@ def _passages(library: Library, document_id: int) -> list[tuple[int, str, str | 
 
 def test_a_document_without_its_file_is_recut_from_its_passages(library: Library) -> None:
     added = library.add_document("guía.md", GUIDE.encode(), title="Guía").document
-    with library._sessions() as session, session.begin():
+    with library.sessions() as session, session.begin():
         # Make it look like a document of an older release: no file kept, old passages.
         session.execute(update(Document).where(Document.id == added.id).values(source=None))
         session.execute(
@@ -70,7 +70,7 @@ def test_a_document_without_its_file_is_recut_from_its_passages(library: Library
     lone_heading, deadline = before[1][0], before[6][0]
     answer = library.ask("¿requisitos?", k=3, user_id=5)
     library.flush_log()
-    with library._sessions() as session, session.begin():
+    with library.sessions() as session, session.begin():
         session.execute(
             update(QueryLog)
             .where(QueryLog.id == answer.query_id)
@@ -92,7 +92,7 @@ def test_a_document_without_its_file_is_recut_from_its_passages(library: Library
     assert after[-1] == (deadline, OLD_PASSAGES[-1], "Plazos")  # the same row, the same id
     assert count == library.stats().passages
     assert library.stats().questions == questions_before  # the query log is all there
-    with library._sessions() as session:
+    with library.sessions() as session:
         vote = session.execute(select(Feedback)).scalar_one()
         logged = session.get(QueryLog, answer.query_id)
         assert logged is not None

@@ -60,6 +60,7 @@ import os
 _log = os.environ.get("ACUERDO_TEST_EMBED_LOG")
 if _log:
     import index.embedding as _embedding
+    import index.use_encoder as _use_encoder
 
     def _counting(cls):
         original = cls.embed_passages
@@ -71,8 +72,12 @@ if _log:
 
         cls.embed_passages = embed_passages
 
-    for _name in ("E5SmallEmbedder", "UniversalSentenceEncoder", "SentenceTransformerEmbedder"):
-        _counting(getattr(_embedding, _name))
+    for _cls in (
+        _embedding.E5SmallEmbedder,
+        _use_encoder.UniversalSentenceEncoder,
+        _embedding.SentenceTransformerEmbedder,
+    ):
+        _counting(_cls)
 """
 
 
@@ -464,7 +469,7 @@ def replicas(database_url: str, tmp_path: Path, settings_for) -> Iterator[Callab
     yield open_replica
     for library in opened:
         library.close()
-        library._sessions.kw["bind"].dispose()
+        library.sessions.kw["bind"].dispose()
 
 
 def _together(*jobs: Callable[[], Any], timeout: float = 60.0) -> list[Any]:
@@ -510,7 +515,7 @@ class Snapshot:
 
 
 def _snapshot(library: Library) -> Snapshot:
-    with library._sessions() as session:
+    with library.sessions() as session:
         state = session.get(IndexState, 1)
         assert state is not None
         documents = {
@@ -763,7 +768,7 @@ def test_replicas_starting_together_on_an_empty_database_seed_it_once(
     finally:
         for library in results:
             library.close()
-            library._sessions.kw["bind"].dispose()
+            library.sessions.kw["bind"].dispose()
 
 
 # --- a model change rolling out, and refreshes racing it -----------------------------------------
@@ -800,7 +805,7 @@ def test_a_refresh_racing_a_model_change_never_serves_an_empty_index(
     )
     # Another replica adds a document: the reader's next refresh applies the change.
     uploader.add_document("puertos.txt", _document("puertos"), title="Puertos")
-    engine = reader._sessions.kw["bind"]
+    engine = reader.sessions.kw["bind"]
     fired: list[Any] = []
 
     def commit_a_re_embedding_first(*args: Any) -> None:
@@ -815,7 +820,7 @@ def test_a_refresh_racing_a_model_change_never_serves_an_empty_index(
     finally:
         event.remove(engine, "before_cursor_execute", commit_a_re_embedding_first)
         for library in (reader, uploader, writer):
-            library._sessions.kw["bind"].dispose()
+            library.sessions.kw["bind"].dispose()
     if not fired:
         pytest.skip("refresh no longer reads the passage ids on their own")
     assert fired == [16], fired  # the re-embedding committed while the reader was reading

@@ -151,7 +151,7 @@ def test_a_database_of_the_previous_release_is_upgraded_in_place(
             library.passage(1)
     finally:
         library.close()
-        library._sessions.kw["bind"].dispose()
+        library.sessions.kw["bind"].dispose()
     with sqlite3.connect(database) as upgraded:
         schema = dict(upgraded.execute("SELECT name, sql FROM sqlite_master WHERE type='table'"))
         assert "AUTOINCREMENT" in schema["documents"] and "AUTOINCREMENT" in schema["passages"]
