@@ -71,13 +71,15 @@ async def test_follow_upload_notify_buttons_and_blocked_user(bot: RunningBot) ->
     assert "Avisos a quienes siguen sus temas: 3" in status
 
     [quote] = await bot.fake.await_call(
-        "sendMessage", lambda c: str(c.get("chat_id")) == str(FOLLOWER) and "🔔" in c.get("text"),
+        "sendMessage",
+        lambda c: str(c.get("chat_id")) == str(FOLLOWER) and "🔔" in c.get("text"),
         timeout=20,
     )
     text = parse_html(quote.get("text"))[0]
     assert "tráfico ilícito de armas" in text and "Comunicado de seguimiento" in text
     [everything] = await bot.fake.await_call(
-        "sendMessage", lambda c: str(c.get("chat_id")) == str(EVERYTHING) and "🔔" in c.get("text"),
+        "sendMessage",
+        lambda c: str(c.get("chat_id")) == str(EVERYTHING) and "🔔" in c.get("text"),
         timeout=20,
     )
     assert "Nuevo comunicado sobre seguridad fronteriza" in parse_html(everything.get("text"))[0]
