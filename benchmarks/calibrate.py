@@ -188,29 +188,13 @@ def _kind_of(item: Mapping[str, object]) -> str:
 
 # -- ranking ------------------------------------------------------------------------------------
 
+_RANK_BASE = ("fused_rank", "cohort_z", "coverage", "matched")
+_RANK_LANGUAGE = (*_RANK_BASE, "dense_rank", "lexical_rank", "english_lexical")
 RANKERS: dict[str, tuple[str, ...] | None] = {
     "fusion only (shipped before)": None,
-    "fusion + cosine + coverage": ("fused_rank", "cohort_z", "coverage", "matched"),
-    "+ language": (
-        "fused_rank",
-        "cohort_z",
-        "coverage",
-        "matched",
-        "dense_rank",
-        "lexical_rank",
-        "english_lexical",
-    ),
-    "+ language + answer type": (
-        "fused_rank",
-        "cohort_z",
-        "coverage",
-        "matched",
-        "dense_rank",
-        "lexical_rank",
-        "english_lexical",
-        "type_match",
-        "type_miss",
-    ),
+    "fusion + cosine + coverage": _RANK_BASE,
+    "+ language": _RANK_LANGUAGE,
+    "+ language + answer type": (*_RANK_LANGUAGE, "type_match", "type_miss"),
     "all": (
         "fused_rank",
         "cohort_z",

@@ -43,10 +43,14 @@ class QuestionResult:
     question: str
     in_scope: bool
     rank: int | None
-    answered: bool
-    outcome: str = "confident"
+    outcome: str  # "confident", "tentative" or "nothing"
     kind: str = ""
     confidence: float = 0.0
+
+    @property
+    def answered(self) -> bool:
+        """Quoted as the answer (a confident quote)."""
+        return self.outcome == "confident"
 
     @property
     def decision_correct(self) -> bool:
@@ -144,11 +148,6 @@ def load_labelled(qa_path: Path, keys_path: Path) -> list[LabelledQuestion]:
         raise AcuerdoError(f"Falta la clave {exc} en el conjunto de evaluación.") from exc
 
 
-def load_questions(qa_path: Path, keys_path: Path) -> list[tuple[str, list[str]]]:
-    """(question, relevant substrings) pairs; an empty list marks an out-of-scope question."""
-    return [(q.question, list(q.needles)) for q in load_labelled(qa_path, keys_path)]
-
-
 def relevant_rank(answer: Answer, needles: Sequence[str]) -> int | None:
     """1-based position of the first hit holding one of the needles."""
     for position, hit in enumerate(answer.hits, start=1):
@@ -162,7 +161,6 @@ def judge(item: LabelledQuestion, answer: Answer) -> QuestionResult:
         question=item.question,
         in_scope=bool(item.needles),
         rank=relevant_rank(answer, item.needles),
-        answered=answer.answered,
         outcome=answer.outcome,
         kind=item.kind,
         confidence=answer.confidence,

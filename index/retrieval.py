@@ -18,7 +18,6 @@ from index.evidence import QuestionSignals, with_ranking
 from index.fusion import RankedList, reciprocal_rank_fusion
 from index.hits import Hit
 from index.language import looks_english
-from index.lexical import SpanishAnalyzer
 from index.reranking import RERANK_DEPTH, describe_candidates, rerank
 
 MAX_QUESTION_CHARS = 1000
@@ -72,7 +71,6 @@ class Retriever:
             cohort if cohort is not None else Cohort.for_embedder(embedder, cache_dir=None)
         )
         self._calibration = calibration or load_calibration(embedder.model_id)
-        self._analyzer = SpanishAnalyzer()
         self._titles: dict[str, frozenset[str]] = {}
 
     @property
@@ -121,7 +119,7 @@ class Retriever:
         # near the top (below), the dense cosine everywhere.
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
         ordered = self._ties_by_coverage(corpus, term_set, ordered, fused, cosine, depth=k)
-        ordered, _ = self._with_lead_in(corpus, term_set, ordered)
+        ordered = self._with_lead_in(corpus, term_set, ordered)
         question_signals = QuestionSignals(
             cohort=self._cohort.scores(query),
             terms=term_set,
@@ -137,7 +135,7 @@ class Retriever:
             cosine=cosine,
             dense=dense,
             lexical=lexical,
-            title_terms=self._title_terms,
+            title_terms=lambda title: self._title_terms(corpus, title),
             with_previous=lambda pid: self._with_previous(corpus, pid),
         )
         candidates = rerank(described, self._calibration.ranker)
@@ -173,10 +171,10 @@ class Retriever:
             candidates=tuple(described),
         )
 
-    def _title_terms(self, title: str) -> frozenset[str]:
+    def _title_terms(self, corpus: Corpus, title: str) -> frozenset[str]:
         cached = self._titles.get(title)
         if cached is None:
-            cached = frozenset(self._analyzer.terms(title))
+            cached = frozenset(corpus.lexical.analyzer.terms(title))
             if len(self._titles) > 10_000:
                 self._titles.clear()
             self._titles[title] = cached
@@ -218,7 +216,7 @@ class Retriever:
 
     def _with_lead_in(
         self, corpus: Corpus, terms: frozenset[str], ordered: list[int]
-    ) -> tuple[list[int], bool]:
+    ) -> list[int]:
         """Put first a near-top passage completing the question only with its previous paragraph.
 
         Spanish drops subjects: "¿qué hará la ministra por la tarde?" is answered by "A las 16:00
@@ -228,18 +226,18 @@ class Retriever:
         this is a rule with a strict condition instead: every content term of the question in the
         passage plus its lead-in, at least one in the passage itself, and the current top passage
         (with its own lead-in) lacking some. Partial coverage was tried and moved wrong passages.
-        Returns the new order and whether a passage was moved (its lead-in's terms then count as
-        its own in the evidence).
+        The evidence for the answer policy sees the same completion as `lead_in_complete`
+        (index/reranking.py).
         """
         if not terms or len(ordered) < 2:
-            return ordered, False
+            return ordered
         if terms <= self._with_previous(corpus, ordered[0]):
-            return ordered, False
+            return ordered
         for pid in ordered[1:LEAD_IN_CANDIDATES]:
             own = corpus.lexical.passage_terms(pid)
             if terms & own and terms <= self._with_previous(corpus, pid):
-                return [pid, *(other for other in ordered if other != pid)], True
-        return ordered, False
+                return [pid, *(other for other in ordered if other != pid)]
+        return ordered
 
     @staticmethod
     def _with_previous(corpus: Corpus, pid: int) -> frozenset[str]:
