@@ -214,9 +214,7 @@ class Retriever:
             start = end
         return result
 
-    def _with_lead_in(
-        self, corpus: Corpus, terms: frozenset[str], ordered: list[int]
-    ) -> list[int]:
+    def _with_lead_in(self, corpus: Corpus, terms: frozenset[str], ordered: list[int]) -> list[int]:
         """Put first a near-top passage completing the question only with its previous paragraph.
 
         Spanish drops subjects: "¿qué hará la ministra por la tarde?" is answered by "A las 16:00

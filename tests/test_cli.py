@@ -159,3 +159,24 @@ def test_a_lone_number_country_or_greeting_is_never_quoted_as_the_answer(tmp_pat
     # At most "the closest passage" (said as such), never a confident quote.
     assert all(r["answered"] is False for r in records), records
     assert [r["tentative"] for r in records][:1] == [False]  # "3" is not even close
+
+
+def test_a_reader_that_goes_away_ends_the_batch_quietly(tmp_path: Path) -> None:
+    questions = "".join(f"fentanilo {i}\n" for i in range(200))
+    process = subprocess.Popen(
+        [_acuerdo(), "ask", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=cli_environment(tmp_path),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(questions.encode())
+    process.stdin.close()
+    process.stdout.readline()  # one answer, then the reader leaves (as `| head -n 1` does)
+    process.stdout.close()
+    process.wait(timeout=300)
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    assert "Error inesperado" not in stderr and "Traceback" not in stderr, stderr
+    assert process.returncode == 141
