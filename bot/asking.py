@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.render import answer_text
 from bot.terminal import NOT_UTF8, json_line, printable, undecodable
-from index import AcuerdoError, Library, Settings
+from index import AcuerdoError, EmptyQuestionError, Library, Settings
 
 MAX_K = 50
 
@@ -46,11 +46,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return bad_argument("la pregunta", as_json=args.json)
     library = _open(settings)
     if args.question != "-":
-        if args.json:
-            print(json_line(_answer_json(library, args.question, args.k)))
-        else:
-            _print_answer(library, args.question, args.k, sys.stdout)
-        return 0
+        return _ask_one(library, args.question, args.k, as_json=args.json)
     for line in sys.stdin:  # decoded with surrogateescape: a bad line is reported, not fatal
         question = line.rstrip("\r\n")
         if args.json:
@@ -60,8 +56,26 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         else:
             try:
                 _print_answer(library, question, args.k, sys.stdout)
+            except EmptyQuestionError:
+                print("(pregunta vacía)", flush=True)
             except AcuerdoError as exc:
                 print(f"Error: {exc}", flush=True)
+    return 0
+
+
+def _ask_one(library: Library, question: str, k: int, *, as_json: bool) -> int:
+    """One question from the command line: an unanswerable one (empty, only control characters)
+    is an error, exit code 1, whatever way it is empty."""
+    try:
+        if as_json:
+            print(json_line(_answer_json(library, question, k)))
+        else:
+            _print_answer(library, question, k, sys.stdout)
+    except AcuerdoError as exc:
+        if as_json:
+            print(json_line(_error_record(question, str(exc))))
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -70,10 +84,10 @@ def _line_record(library: Library, question: str, k: int) -> dict[str, object]:
     if undecodable(question):
         shown = question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         return _error_record(shown, f"La línea {NOT_UTF8}: no la he procesado.")
-    if not question.strip():
-        return _empty_record(question)
     try:
         return _answer_json(library, question, k)
+    except EmptyQuestionError:  # a blank line, or one of only control characters: nothing asked
+        return _empty_record(question)
     except AcuerdoError as exc:
         return _error_record(question, str(exc))
 
@@ -102,7 +116,4 @@ def bad_argument(what: str, *, as_json: bool) -> int:
 
 
 def _print_answer(library: Library, question: str, k: int, out: TextIO) -> None:
-    if not question.strip():
-        print("(pregunta vacía)", file=out)
-        return
     print(printable(answer_text(library.ask(question, k=k))), file=out)

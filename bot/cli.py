@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.asking import MAX_K, bad_argument, cmd_ask
-from bot.render import answer_text
+from bot.render import answer_text, clipped
 from bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
 from index import AcuerdoError, Library, Settings, evaluate, format_report, load_settings
 
@@ -112,7 +112,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         text = line.strip()
         if not text:
             continue
-        if text.lower() in {"salir", "exit", "quit"}:
+        if text.lower().lstrip("/").rstrip(".!") in {"salir", "exit", "quit"}:
             return 0
         if text.lower() in {"otro", "otro pasaje", "más", "mas"} and answer is not None:
             position += 1
@@ -152,7 +152,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if stats.top_unanswered:
         print("Preguntas sin respuesta más frecuentes:")
         for item in stats.top_unanswered:
-            print(f"  {item.count}× {printable(item.question)}")
+            print(f"  {item.count}× {printable(clipped(item.question))}")
     return 0
 
 

@@ -221,8 +221,17 @@ def stats_html(stats: Stats) -> str:
     ]
     if stats.top_unanswered:
         lines.append("<b>Preguntas sin respuesta más frecuentes:</b>")
-        lines += [f"{u.count}× {escape(u.question)}" for u in stats.top_unanswered]
+        lines += [f"{u.count}× {escape(clipped(u.question))}" for u in stats.top_unanswered]
     return _fit("\n".join(lines))
+
+
+QUESTION_PREVIEW_CHARS = 200
+
+
+def clipped(text: str, limit: int = QUESTION_PREVIEW_CHARS) -> str:
+    """A logged question as a one-line preview: a pasted 100 kB text must not hide the others."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _fit(html_text: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 import time
 from dataclasses import replace
@@ -28,6 +27,7 @@ from index.models import Passage, QueryLog
 from index.outbox import Outbox
 from index.ownership import hash_owner, hash_user, owns, shown_passages
 from index.querylog import LoggedQuestion, QueryLogWriter
+from index.question_text import clean_question
 from index.retrieval import Retriever
 from index.sandbox import ReadLimits
 from index.saver import BackgroundSaver
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 # Control characters mean nothing to the search and must not reach the log (PostgreSQL refuses NUL
 # in text, and the writer would retry that row forever; terminals obey escape sequences).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Library:
@@ -240,7 +239,7 @@ class Library:
     ) -> Answer:
         """Search, decide whether to answer, and log the question as asked by `user_id` in
         `chat_id` (only they may replay or rate the answer later)."""
-        text = " ".join(_UNPRINTABLE.sub(" ", question).split())
+        text = clean_question(question)
         if not text:
             raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
         started = time.perf_counter()

@@ -1,0 +1,27 @@
+"""What a question says, once what a keyboard or a terminal slipped into it is gone.
+
+Questions arrive from chats, inline queries, shell arguments and pasted text: terminal colour
+codes (ESC [31m), NULs and other control characters, zero-width and soft-hyphen characters,
+lone surrogates from undecodable bytes. Escape sequences go whole (not leaving "[31m" behind);
+invisible characters go without a trace, so "fenta\\u200bnilo" is still one word; line breaks
+and tabs become spaces.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI (ESC [ … final byte), OSC (ESC ] … BEL or ESC \), and two-character escapes.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
+_SPACING_CONTROL = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u200b-\u200d\u2060\ufeff\ud800-\udfff]"
+)
+
+
+def clean_question(question: str) -> str:
+    """The question's visible text on one line, single-spaced; empty when nothing is left."""
+    text = _ESCAPE_SEQUENCE.sub("", question)
+    text = _SPACING_CONTROL.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
