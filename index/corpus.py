@@ -84,7 +84,7 @@ def load_corpus(
     # Core rows, titles apart: the ORM's row handling and a title string per passage were a
     # third of the restart at 100k passages (benchmarks/scale.py).
     connection = session.connection()
-    titles = dict(connection.execute(select(Document.id, Document.title)).tuples().all())
+    titles = {pid: title for pid, title in connection.execute(select(Document.id, Document.title))}
     rows = connection.execute(
         select(
             Passage.id,
