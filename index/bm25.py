@@ -173,7 +173,7 @@ class BM25:
         live = self._live
         if live == 0:
             return scores
-        average_length = self._average_length
+        denominators = self._denominators
         for term in terms:  # repeated query terms count again, as in bm25s
             column = self.vocabulary.get(term)
             if column is None or self.document_frequency[column] == 0:
@@ -183,8 +183,7 @@ class BM25:
             tf = self.columns.data[start:end]
             df = self.document_frequency[column]
             idf = np.log(1.0 + (live - df + 0.5) / (df + 0.5))
-            norm = K1 * (1.0 - B + B * self.lengths[rows] / average_length)
-            scores[rows] += (idf * tf / (tf + norm)).astype(np.float32)
+            scores[rows] += (idf * tf / denominators[start:end]).astype(np.float32)
         if live < self.row_count:
             scores[~self.alive] = 0.0
         return scores
@@ -198,6 +197,15 @@ class BM25:
     @functools.cached_property
     def _average_length(self) -> float:
         return float(self.lengths[self.alive].mean()) or 1.0
+
+    @functools.cached_property
+    def _denominators(self) -> npt.NDArray[np.float32]:
+        """tf + K1·(1 − B + B·length/average) of every posting, in `columns` order: the part of
+        a term's score that does not depend on the question (the same float32 arithmetic as
+        computing it per question, so scores are unchanged)."""
+        rows = self.columns.indices
+        norm = K1 * (1.0 - B + B * self.lengths[rows] / self._average_length)
+        return np.asarray(self.columns.data + norm, dtype=np.float32)
 
     def row_terms(self, row: int) -> frozenset[int]:
         """Column numbers of the terms in one row."""
