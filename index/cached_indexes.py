@@ -62,14 +62,14 @@ def vectors_from(
         return loaded[0]
     if on_rebuild is not None and len(ids):
         on_rebuild(f"Construyendo el índice vectorial desde la base de datos ({len(ids)} pasajes)…")
-    matrix = _stored_vectors(session, ids, model_id=model_id, column=column, dim=meta.dim)
+    matrix = stored_vectors(session, ids, model_id=model_id, column=column, dim=meta.dim)
     vectors = VectorIndex.build(meta.dim, ids, matrix)
     if path is not None:
         vectors.save(path, meta)
     return vectors
 
 
-def _stored_vectors(
+def stored_vectors(
     session: Session, ids: npt.NDArray[np.int64], *, model_id: str, column: Any, dim: int
 ) -> Matrix:
     """The vectors of `ids` streamed from the database into one matrix (the session's snapshot

@@ -90,7 +90,7 @@ class Rebuilds:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.vectors = 0
         self.lexical = 0
-        stored, build = cached._stored_vectors, LexicalIndex.build
+        stored, build = cached.stored_vectors, LexicalIndex.build
 
         def counted_vectors(*args, **kwargs):  # type: ignore[no-untyped-def]
             self.vectors += 1
@@ -100,7 +100,7 @@ class Rebuilds:
             self.lexical += 1
             return build(index, *args, **kwargs)
 
-        monkeypatch.setattr(cached, "_stored_vectors", counted_vectors)
+        monkeypatch.setattr(cached, "stored_vectors", counted_vectors)
         monkeypatch.setattr(LexicalIndex, "build", counted_build)
 
 
