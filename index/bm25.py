@@ -188,6 +188,11 @@ class BM25:
             scores[~self.alive] = 0.0
         return scores
 
+    def ready(self) -> BM25:
+        """This index with its per-version arrays computed, so no question pays for them."""
+        self._denominators  # noqa: B018  # computed and kept (cached property)
+        return self
+
     # Computed once per (immutable) index rather than for every question: each is a pass over
     # every passage (benchmarks/scale.py).
     @functools.cached_property

@@ -140,7 +140,7 @@ class LexicalIndex:
         bm25 = bm25.appended([self._analyzer.terms(text) for text in added_texts])
         ids = np.concatenate([ids, np.asarray(added_ids, dtype=np.int64)])
         copy = LexicalIndex(self._analyzer)
-        copy._bm25 = bm25
+        copy._bm25 = bm25.ready()
         copy._ids = ids
         copy._rows = {int(pid): row for row, pid in enumerate(ids.tolist()) if bm25.alive[row]}
         copy._words = self._words + [""] * (len(bm25.vocabulary) - len(self._words))
@@ -162,7 +162,9 @@ class LexicalIndex:
     ) -> LexicalIndex:
         """The index `export` described, without analysing any text again."""
         index = cls(analyzer)
-        index._bm25 = BM25.from_arrays({w: column for column, w in enumerate(words)}, arrays)
+        index._bm25 = BM25.from_arrays(
+            {w: column for column, w in enumerate(words)}, arrays
+        ).ready()
         index._ids = arrays["ids"]
         alive = index._bm25.alive
         index._rows = {pid: row for row, pid in enumerate(index._ids.tolist()) if alive[row]}
