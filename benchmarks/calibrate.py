@@ -156,7 +156,7 @@ def ask_all(library: Library, library_name: str) -> list[Row]:
             needles = labelled.needles
             if needles and not any(n in t for n in needles for t in texts):
                 kind, needles = "oos_elsewhere", ()  # answered by a document not in this library
-            answer = library.ask(labelled.question, k=5, channel="eval")
+            answer = library.ask(labelled.question, k=5, channel="eval", explain=True)
             candidates = [
                 (pid, dict(values), _holds(library, pid, needles))
                 for pid, values in answer.candidates

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import select
+import numpy.typing as npt
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from index.cached_indexes import (
+    LEXICAL_FILE,
+    SECONDARY_FILE,
+    lexical_file,
+    lexical_from,
+    lexical_text,
+    secondary_file,
+    vectors_from,
+)
 from index.embedding import Embedder, Matrix
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, SpanishAnalyzer
+from index.lexical_file import LexicalMeta, save_lexical
 from index.models import Document, IndexState, Passage
 from index.vectors import IndexMeta, VectorIndex
 
 
-@dataclass(frozen=True)
-class PassageRecord:
-    """What a hit needs to show a passage without another database round trip."""
+class PassageRecord(NamedTuple):
+    """What a hit needs to show a passage without another database round trip.
+
+    A named tuple rather than a frozen dataclass: a corpus holds one per passage, and 100,000 of
+    them took 0.5 s and 30 MB more to build as dataclasses (benchmarks/scale.py).
+    """
 
     id: int
     document_id: int
@@ -28,14 +42,6 @@ class PassageRecord:
     paragraph: int
     text: str
     heading: str | None = None
-
-
-def lexical_text(text: str, heading: str | None) -> str:
-    """What BM25 indexes for a passage: its headings count as its words too.
-
-    Only the lexical side: adding titles or neighbours to the embedded text made ranking worse.
-    """
-    return text if not heading else f"{heading}\n{text}"
 
 
 @dataclass(frozen=True)
@@ -69,32 +75,58 @@ def load_corpus(
     vector_file: Path | None = None,
     on_rebuild: Callable[[str], None] | None = None,
 ) -> Corpus:
-    """Read passages and stored vectors; reuse the saved FAISS file only when it matches exactly."""
+    """Read the passages; reuse the saved vector and BM25 files only when they match exactly,
+    else build them from the stored vectors and texts (and save them)."""
     state = read_state(session)
     model_id = state.model_id if state else ""
     version = state.version if state else 0
-    rows = session.execute(
-        _passage_query().where(Passage.model_id == model_id).order_by(Passage.id)
+    # Texts only: the vectors (1.5 KB a passage) are read from the database only to rebuild.
+    # Core rows, titles apart: the ORM's row handling and a title string per passage were a
+    # third of the restart at 100k passages (benchmarks/scale.py).
+    connection = session.connection()
+    titles = {pid: title for pid, title in connection.execute(select(Document.id, Document.title))}
+    rows = connection.execute(
+        select(
+            Passage.id,
+            Passage.document_id,
+            Passage.ordinal,
+            Passage.paragraph,
+            Passage.text,
+            Passage.heading,
+        )
+        .where(Passage.model_id == model_id)
+        .order_by(Passage.id)
     ).all()
-    records = {row.id: _record(row) for row in rows}
-    ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
-    vectors = _vectors_from(
-        rows,
+    records = {
+        pid: PassageRecord(pid, document, titles[document], ordinal, paragraph, text, heading)
+        for pid, document, ordinal, paragraph, text, heading in rows
+    }
+    ids = np.fromiter(records, dtype=np.int64, count=len(records))
+    vectors = vectors_from(
+        session,
+        ids,
         path=vector_file,
-        meta=IndexMeta(model_id, version, len(rows), dim),
-        column="embedding",
+        meta=IndexMeta(model_id, version, len(ids), dim),
+        model_id=model_id,
+        column=Passage.embedding,
         on_rebuild=on_rebuild,
     )
     aux = None
-    if secondary is not None and all(row.aux_model_id == secondary.model_id for row in rows):
-        aux = _vectors_from(
-            rows,
+    if secondary is not None and _all_have_secondary(session, model_id, secondary.model_id):
+        aux = vectors_from(
+            session,
+            ids,
             path=secondary_file(vector_file),
-            meta=IndexMeta(secondary.model_id, version, len(rows), secondary.dim),
-            column="aux_embedding",
+            meta=IndexMeta(secondary.model_id, version, len(ids), secondary.dim),
+            model_id=model_id,
+            column=Passage.aux_embedding,
         )
-    lexical = LexicalIndex()
-    lexical.build(ids.tolist(), [lexical_text(row.text, row.heading) for row in rows])
+    lexical = lexical_from(
+        ids,
+        (lexical_text(r.text, r.heading) for r in records.values()),  # read only to rebuild
+        path=lexical_file(vector_file),
+        meta=LexicalMeta(model_id, version, len(ids), SpanishAnalyzer().fingerprint),
+    )
     return Corpus(
         model_id=model_id,
         version=version,
@@ -102,7 +134,11 @@ def load_corpus(
         lexical=lexical,
         records=records,
         secondary=aux,
-        previous=previous_passages(records.values()),
+        previous=previous_passages(
+            ids,
+            np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows)),
+            np.fromiter((row[2] for row in rows), dtype=np.int64, count=len(rows)),
+        ),
     )
 
 
@@ -146,6 +182,7 @@ def update_corpus(
     gone = set(removed)
     records = {pid: record for pid, record in current.records.items() if pid not in gone}
     records.update((row.id, _record(row)) for row in rows)
+    count = len(records)
     return Corpus(
         model_id=state.model_id,
         version=state.version,
@@ -157,7 +194,11 @@ def update_corpus(
         ),
         records=records,
         secondary=aux,
-        previous=previous_passages(records.values()),
+        previous=previous_passages(
+            np.fromiter(records, dtype=np.int64, count=count),
+            np.fromiter((r.document_id for r in records.values()), dtype=np.int64, count=count),
+            np.fromiter((r.ordinal for r in records.values()), dtype=np.int64, count=count),
+        ),
     )
 
 
@@ -172,17 +213,33 @@ def _passage_rows(session: Session, ids: Sequence[int]) -> list[Any]:
 
 def _passage_query():  # type: ignore[no-untyped-def]
     return select(
-        Passage.id,
-        Passage.document_id,
-        Document.title,
-        Passage.ordinal,
-        Passage.paragraph,
-        Passage.text,
-        Passage.heading,
-        Passage.embedding,
-        Passage.aux_embedding,
-        Passage.aux_model_id,
+        *_RECORD_COLUMNS, Passage.embedding, Passage.aux_embedding, Passage.aux_model_id
     ).join(Document, Document.id == Passage.document_id)
+
+
+def _record_query():  # type: ignore[no-untyped-def]
+    return select(*_RECORD_COLUMNS).join(Document, Document.id == Passage.document_id)
+
+
+_RECORD_COLUMNS = (
+    Passage.id,
+    Passage.document_id,
+    Document.title,
+    Passage.ordinal,
+    Passage.paragraph,
+    Passage.text,
+    Passage.heading,
+)
+
+
+def _all_have_secondary(session: Session, model_id: str, secondary_id: str) -> bool:
+    missing = session.execute(
+        select(func.count(Passage.id)).where(
+            Passage.model_id == model_id,
+            or_(Passage.aux_model_id.is_(None), Passage.aux_model_id != secondary_id),
+        )
+    ).scalar_one()
+    return int(missing) == 0
 
 
 def _record(row: Any) -> PassageRecord:
@@ -191,53 +248,37 @@ def _record(row: Any) -> PassageRecord:
     )
 
 
-def previous_passages(records: Iterable[PassageRecord]) -> dict[int, int]:
-    """Passage id → the id of the passage with the preceding ordinal in the same document."""
-    by_position = {(r.document_id, r.ordinal): r.id for r in records}
-    return {
-        pid: by_position[(document_id, ordinal - 1)]
-        for (document_id, ordinal), pid in by_position.items()
-        if (document_id, ordinal - 1) in by_position
-    }
+def previous_passages(
+    ids: npt.NDArray[np.int64], documents: npt.NDArray[np.int64], ordinals: npt.NDArray[np.int64]
+) -> dict[int, int]:
+    """Passage id → the id of the passage with the preceding ordinal in the same document
+    (passage i is `ids[i]`, at `ordinals[i]` in `documents[i]`)."""
+    order = np.lexsort((ordinals, documents))
+    ids, documents, ordinals = ids[order], documents[order], ordinals[order]
+    follows = (documents[1:] == documents[:-1]) & (ordinals[1:] == ordinals[:-1] + 1)
+    return dict(zip(ids[1:][follows].tolist(), ids[:-1][follows].tolist(), strict=True))
 
 
 def save_corpus(corpus: Corpus, vector_file: Path, *, secondary: Embedder | None) -> None:
-    """Write both vector indexes with the state they reflect (atomically, file by file)."""
+    """Write the vector indexes and the BM25 postings with the state they reflect (atomically,
+    file by file)."""
     corpus.vectors.save(
         vector_file,
         IndexMeta(corpus.model_id, corpus.version, len(corpus.vectors), corpus.vectors.dim),
     )
     if corpus.secondary is not None and secondary is not None:
         meta = IndexMeta(secondary.model_id, corpus.version, len(corpus.secondary), secondary.dim)
-        corpus.secondary.save(vector_file.with_name("vectors-secondary.faiss"), meta)
-
-
-def secondary_file(vector_file: Path | None) -> Path | None:
-    """Where the second encoder's index is saved, beside the main one."""
-    return None if vector_file is None else vector_file.with_name("vectors-secondary.faiss")
-
-
-def _vectors_from(
-    rows: Sequence[Any],
-    *,
-    path: Path | None,
-    meta: IndexMeta,
-    column: str,
-    on_rebuild: Callable[[str], None] | None = None,
-) -> VectorIndex:
-    """The saved index when it matches `meta` exactly; else one built from the stored vectors."""
-    loaded = VectorIndex.load(path) if path is not None else None
-    if loaded is not None and loaded[1] == meta:
-        return loaded[0]
-    if on_rebuild is not None and rows:
-        on_rebuild(
-            f"Construyendo el índice vectorial desde la base de datos ({len(rows)} pasajes)…"
-        )
-    matrix = _stack([getattr(row, column) for row in rows], dim=meta.dim)
-    vectors = VectorIndex.build(meta.dim, [row.id for row in rows], matrix)
-    if path is not None:
-        vectors.save(path, meta)
-    return vectors
+        corpus.secondary.save(vector_file.with_name(SECONDARY_FILE), meta)
+    save_lexical(
+        vector_file.with_name(LEXICAL_FILE),
+        corpus.lexical,
+        LexicalMeta(
+            corpus.model_id,
+            corpus.version,
+            len(corpus.lexical),
+            corpus.lexical.analyzer.fingerprint,
+        ),
+    )
 
 
 def _stack(rows_embedding: Sequence[bytes], dim: int) -> Matrix:

@@ -236,15 +236,17 @@ class Library:
         user_id: int | str | None = None,
         chat_id: int | str | None = None,
         channel: str = "cli",
+        explain: bool = False,
     ) -> Answer:
         """Search, decide whether to answer, and log the question as asked by `user_id` in
-        `chat_id` (only they may replay or rate the answer later)."""
+        `chat_id` (only they may replay or rate the answer later). With `explain`, `candidates`
+        describes the whole fused head (to fit a ranker), not only the first passage."""
         text = clean_question(question)
         if not text:
             raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
         started = time.perf_counter()
         corpus = self.corpus()
-        result = self._retriever.search(corpus, text, k=k)
+        result = self._retriever.search(corpus, text, k=k, explain=explain)
         latency_ms = (time.perf_counter() - started) * 1000
         hits = tuple(replace(h, heading=corpus.records[h.passage_id].heading) for h in result.hits)
         query_id = self._log.record(

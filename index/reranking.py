@@ -49,12 +49,14 @@ def describe_candidates(
     title_terms: Callable[[str], frozenset[str]],
     with_previous: Callable[[int], frozenset[str]],
     depth: int = RERANK_DEPTH,
+    only_first: bool = False,
 ) -> list[tuple[int, dict[str, float]]]:
-    """Features of the first `depth` fused passages, in fused order."""
+    """Features of the first `depth` fused passages, in fused order (`only_first`: of the
+    first alone, compared with the same head: what the answer policy reads without a ranker)."""
     head = list(ordered[:depth])
     best = sorted((cosine[pid] for pid in head), reverse=True)
     described = []
-    for position, pid in enumerate(head, start=1):
+    for position, pid in enumerate(head[:1] if only_first else head, start=1):
         record = corpus.records[pid]
         own = corpus.lexical.passage_terms(pid)
         signals = CandidateSignals(

@@ -84,11 +84,14 @@ class Retriever:
         *,
         k: int = 5,
         among: Collection[int] | None = None,
+        explain: bool = False,
     ) -> Retrieval:
         """The top `k` passages for `question`, fused from every available search.
 
         With `among`, only those passages compete (a followed topic against the passages new in
-        a document), scored against the whole corpus exactly as a question is.
+        a document), scored against the whole corpus exactly as a question is. `candidates`
+        holds every passage of the fused head with its features when there is a ranker to read
+        them or with `explain` (to fit one); else only the first, which the policy reads.
         """
         question = question[:MAX_QUESTION_CHARS]
         allowed = None if among is None else sorted(set(among) & corpus.records.keys())
@@ -112,9 +115,10 @@ class Retriever:
 
         fused = reciprocal_rank_fusion(lists)
         cosine = dict(dense.scores)
-        for pid in fused:  # a passage found only lexically still needs its cosine for ties
-            if pid not in cosine:
-                cosine[pid] = float(np.dot(corpus.vectors.vector(pid), query))
+        # A passage found only lexically still needs its cosine for ties (one FAISS call).
+        missing = [pid for pid in fused if pid not in cosine]
+        for pid, vector in zip(missing, corpus.vectors.vectors(missing), strict=True):
+            cosine[pid] = float(np.dot(vector, query))
         # Rank fusion makes exact ties on small corpora: the share of question terms breaks them
         # near the top (below), the dense cosine everywhere.
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
@@ -137,6 +141,7 @@ class Retriever:
             lexical=lexical,
             title_terms=lambda title: self._title_terms(corpus, title),
             with_previous=lambda pid: self._with_previous(corpus, pid),
+            only_first=not explain and self._calibration.ranker is None,
         )
         candidates = rerank(described, self._calibration.ranker)
         ranked_ids = [c.passage_id for c in candidates] + ordered[len(candidates) :]
@@ -249,7 +254,7 @@ class Retriever:
         if among is None:
             ids, scores = vectors_index.search(query, self._candidates)
             return RankedList.of(ids.tolist(), scores.tolist())
-        cosines = [float(np.dot(vectors_index.vector(pid), query)) for pid in among]
+        cosines = [float(np.dot(vector, query)) for vector in vectors_index.vectors(among)]
         best = sorted(zip(among, cosines, strict=True), key=lambda pair: (-pair[1], pair[0]))
         best = best[: self._candidates]
         return RankedList.of([pid for pid, _ in best], [score for _, score in best])

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import struct
-import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import faiss
 import numpy as np
 import numpy.typing as npt
 
 from index.embedding import Matrix
+from index.index_file import read_streamed, write_file
 
 # The e5 engine has its own OpenMP runtime and pool; FAISS's pool beside it on two cores slowed
 # a query from 9 to 16 ms, and a single-question search gains nothing from threads. The setting
@@ -33,7 +31,7 @@ def _one_faiss_thread() -> None:
 
 _one_faiss_thread()
 
-_MAGIC = b"ACUVEC01"  # then a 4-byte header length, the JSON header (meta + sha256), FAISS
+_MAGIC = b"ACUVEC01"  # then `index.index_file`'s header and the serialised FAISS index
 
 # Above this many passages an inverted-file index replaces exact search. Exact search of both
 # encoders costs 0.27 ms per 1,000 passages on one core (benchmarks/scale.py): 2.5 ms at 20k,
@@ -123,57 +121,33 @@ class VectorIndex:
         """The stored vector of one id (IndexIDMap2 keeps the id → slot map)."""
         return np.asarray(self._index.reconstruct(int(passage_id)), dtype=np.float32)
 
-    def save(self, path: Path, meta: IndexMeta) -> None:
-        """Write to a temporary file in the same folder, then rename it over `path`.
+    def vectors(self, passage_ids: Sequence[int]) -> Matrix:
+        """The stored vectors of these ids, one row each, in one call into FAISS."""
+        if not passage_ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        keys = np.asarray(passage_ids, dtype=np.int64)
+        return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
 
-        No fsync: this is a cache of the database, and a file torn by a crash fails its checks
-        on load and is rebuilt (fsync cost ~1 s per 150 MB, the whole budget of an upload).
-        """
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = faiss.serialize_index(self._index).tobytes()
-        header = json.dumps(
-            {**asdict(meta), "sha256": hashlib.sha256(payload).hexdigest()}
-        ).encode()
-        fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_MAGIC + struct.pack("<I", len(header)) + header + payload)
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+    def save(self, path: Path, meta: IndexMeta) -> int:
+        """Write atomically with the state it reflects (`index.index_file`); returns bytes."""
+        payload = faiss.serialize_index(self._index)
+        return write_file(path, _MAGIC, asdict(meta), [payload.data])
 
     @classmethod
     def load(cls, path: Path) -> tuple[VectorIndex, IndexMeta] | None:
         """The saved index and its meta, or None when missing, unreadable or not byte for byte
-        what was saved (then rebuild).
+        what was saved (then rebuild)."""
+        return read_streamed(path, _MAGIC, cls._parse)
 
-        The header alone does not catch bytes changed inside the vectors (a bad disk, a partial
-        copy): FAISS reads them as other vectors and answers silently wrong. The payload's
-        sha256 (0.15 s per 150 MB) does; a file from before checksums is rebuilt once.
-        """
+    @classmethod
+    def _parse(
+        cls, header: dict[str, Any], handle: BinaryIO
+    ) -> tuple[VectorIndex, IndexMeta] | None:
         try:
-            blob = path.read_bytes()
-            if not blob.startswith(_MAGIC):
-                return None
-            (header_len,) = struct.unpack("<I", blob[8:12])
-            header = json.loads(blob[12 : 12 + header_len])
-            digest = header.pop("sha256", None)
             meta = IndexMeta(**header)
-            body = memoryview(blob)[12 + header_len :]
-            if digest is None or hashlib.sha256(body).hexdigest() != digest:
-                return None
-            payload = np.frombuffer(body, dtype=np.uint8)
-            index = faiss.deserialize_index(payload)
-        except (
-            OSError,
-            ValueError,
-            TypeError,
-            KeyError,
-            AttributeError,
-            RuntimeError,
-            struct.error,
-        ):
+            reader = faiss.PyCallbackIOReader(handle.read, 1 << 20)  # type: ignore[attr-defined]
+            index = faiss.read_index(reader)
+        except (TypeError, RuntimeError):
             return None
         if index.d != meta.dim or index.ntotal != meta.count:
             return None

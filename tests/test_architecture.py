@@ -138,7 +138,6 @@ PRIVATE_READS_LEFT: frozenset[tuple[str, str]] = frozenset(
         ("tests/test_retrieval.py", "_ties_by_coverage"),  # until ranking is pure functions
         ("benchmarks/load.py", "_max_pending"),  # lifts the ask queue's bound for a burst
         ("benchmarks/scale.py", "_trained_ivf"),  # times FAISS training apart
-        ("benchmarks/scale.py", "_index"),  # the raw FAISS index, for its size and nprobe
     }
 )
 
