@@ -40,7 +40,18 @@ log = logging.getLogger(__name__)
 
 # Control characters mean nothing to the search and must not reach the log (PostgreSQL refuses NUL
 # in text, and the writer would retry that row forever; terminals obey escape sequences).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Terminal escape sequences (colours, cursor moves, titles) pasted into a question, whole.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[@-Z\\-_]"
+)
+# Control characters other than whitespace sit inside words ("fenta\0nilo"): dropped, not spaces.
+_INVISIBLE_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_question(question: str) -> str:
+    """The words of a question: escape sequences and control characters dropped, spaces collapsed."""
+    return " ".join(_INVISIBLE_CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", question)).split())
 
 
 class Library:
@@ -240,7 +251,7 @@ class Library:
     ) -> Answer:
         """Search, decide whether to answer, and log the question as asked by `user_id` in
         `chat_id` (only they may replay or rate the answer later)."""
-        text = " ".join(_UNPRINTABLE.sub(" ", question).split())
+        text = clean_question(question)
         if not text:
             raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
         started = time.perf_counter()

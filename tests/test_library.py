@@ -167,6 +167,25 @@ def test_questions_are_logged_and_replayable(library: Library) -> None:
         library.replay(answer.query_id, user_id=42, chat_id=-100)
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "¿Qué dijeron sobre el fenta\x00nilo?",  # a NUL inside a word
+        "\x1b[31m¿Qué dijeron sobre el \x1b[1;4mfentanilo\x1b[0m?",  # colours from a terminal
+        "\x1b]0;ventana\x07¿Qué dijeron\tsobre el fentanilo?\x7f",  # a window title, a DEL
+    ],
+)
+def test_questions_lose_control_characters_and_escape_sequences(
+    library: Library, pasted: str
+) -> None:
+    """Pasted from a terminal, a question is still the words a person typed."""
+    clean = library.ask("¿Qué dijeron sobre el fentanilo?", user_id=7)
+    answer = library.ask(pasted, user_id=7)
+    assert answer.question == "¿Qué dijeron sobre el fentanilo?"
+    assert [h.passage_id for h in answer.hits] == [h.passage_id for h in clean.hits]
+    assert answer.confidence == clean.confidence
+
+
 def test_feedback_and_stats(library: Library) -> None:
     answered = library.ask("robo de combustible", user_id=1)
     other = library.ask("robo de combustible", user_id=2)
