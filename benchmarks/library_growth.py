@@ -52,7 +52,7 @@ sys.path.insert(0, str(REPO))
 import synthetic  # noqa: E402
 from benchlib import CpuMeter, machine_facts, md_table  # noqa: E402
 
-from index import Embedder, Library, Settings, load_embedder  # noqa: E402
+from index import DocumentError, Embedder, Library, Settings, load_embedder  # noqa: E402
 from index.evaluation import load_labelled, relevant_rank  # noqa: E402
 
 EVAL = REPO / "benchmarks" / "eval"
@@ -440,7 +440,11 @@ def add_step(
             if doc is None:
                 print(f"[growth] {source}: no documents left", file=sys.stderr)
                 break
-            result = library.add_path(Path(doc.path), title=doc.title)
+            try:
+                result = library.add_path(Path(doc.path), title=doc.title)
+            except DocumentError as error:  # a help folder of nothing but icons and links
+                print(f"[growth] {source}: skipped: {error}", file=sys.stderr)
+                continue
             sources[result.document.id] = source
             added[source] += result.document.passages
             documents += 1

@@ -50,7 +50,7 @@ _INVISIBLE_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def clean_question(question: str) -> str:
-    """The words of a question: escape sequences and control characters dropped, spaces collapsed."""
+    """A question's words: escape sequences and control characters dropped, spaces collapsed."""
     return " ".join(_INVISIBLE_CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", question)).split())
 
 
