@@ -241,11 +241,13 @@ def _standing_alone(units: list[Chunk], limit: int) -> list[Chunk]:
                 and not (stands_alone(last.text) and stands_alone(unit.text))
             ):
                 merged[-1] = _join(last, unit)
+                if not stands_alone(last.text) and stands_alone(unit.text):
+                    # A short opening (a page's links) goes under what it opens.
+                    text = f"{last.text}\n{unit.text}"
+                    merged[-1] = Chunk(last.ordinal, last.paragraph, text, unit.heading)
             else:
                 merged.append(unit)
         forward = merged
-    if len(merged) > 1 and not stands_alone(merged[0].text) and fits(merged[0], merged[1]):
-        merged[:2] = [_join(merged[0], merged[1])]
     if any(stands_alone(unit.text) for unit in merged):
         merged = [unit for unit in merged if stands_alone(unit.text)]
     numbers: dict[int, int] = {}
