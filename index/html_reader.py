@@ -63,8 +63,8 @@ def _hidden(tag: Tag) -> bool:
 
 
 def _names(tag: Tag) -> list[str]:
-    classes = tag.get("class") or []
-    names = [classes] if isinstance(classes, str) else list(classes)
+    classes = tag.get("class")
+    names = [classes] if isinstance(classes, str) else [str(c) for c in classes or ()]
     identifier = tag.get("id")
     return [*names, identifier] if isinstance(identifier, str) else names
 
