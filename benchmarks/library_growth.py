@@ -11,8 +11,10 @@ Distractors are real Spanish text installed from Debian packages, turned into do
 library's readers ingest (`Library.add_path`), plus `benchmarks/synthetic.py` paragraphs
 (public policy: the documents' own field, a topical trap):
 
-    apt-get install -y manpages-es debian-reference-es maint-guide-es fortunes-es
-    apt-get download libreoffice-help-es   # only unpacked (dpkg-deb -x), not installed
+    mkdir -p benchmarks/.cache/library_growth/deb && cd benchmarks/.cache/library_growth/deb
+    apt-get download manpages-es debian-reference-es maint-guide-es fortunes-es \
+        libreoffice-help-es
+    for d in *.deb; do dpkg-deb -x "$d" x; done   # unpacked, not installed
 
     nice -n 10 .venv/bin/python benchmarks/library_growth.py [--sizes 0,1000,5000,20000]
 
@@ -50,7 +52,7 @@ sys.path.insert(0, str(REPO))
 import synthetic  # noqa: E402
 from benchlib import CpuMeter, machine_facts, md_table  # noqa: E402
 
-from index import Embedder, Library, Settings, load_embedder  # noqa: E402
+from index import DocumentError, Embedder, Library, Settings, load_embedder  # noqa: E402
 from index.evaluation import load_labelled, relevant_rank  # noqa: E402
 
 EVAL = REPO / "benchmarks" / "eval"
@@ -80,11 +82,13 @@ FIELDS = {
     "fortunes": "proverbs, quotations, jokes (fortunes-es)",
     "synthetic": "public policy, generated (benchmarks/synthetic.py): topical trap",
 }
-MAN_DIR = Path("/usr/share/man/es")
-DEBREF_DIR = Path("/usr/share/debian-reference")
-MAINT_DIR = Path("/usr/share/doc/maint-guide-es/html")
-FORTUNE_DIR = Path("/usr/share/games/fortunes/es")
 LO_DEB_DIR = CACHE / "deb"
+# Every package is unpacked (dpkg-deb -x) under deb/x, not installed.
+PACKAGES = LO_DEB_DIR / "x"
+MAN_DIR = PACKAGES / "usr/share/man/es"
+DEBREF_DIR = PACKAGES / "usr/share/debian-reference"
+MAINT_DIR = PACKAGES / "usr/share/doc/maint-guide-es/html"
+FORTUNE_DIR = PACKAGES / "usr/share/games/fortunes/es"
 LO_HELP = "usr/share/libreoffice/help/es/text"
 
 
@@ -436,7 +440,11 @@ def add_step(
             if doc is None:
                 print(f"[growth] {source}: no documents left", file=sys.stderr)
                 break
-            result = library.add_path(Path(doc.path), title=doc.title)
+            try:
+                result = library.add_path(Path(doc.path), title=doc.title)
+            except DocumentError as error:  # a help folder of nothing but icons and links
+                print(f"[growth] {source}: skipped: {error}", file=sys.stderr)
+                continue
             sources[result.document.id] = source
             added[source] += result.document.passages
             documents += 1

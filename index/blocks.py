@@ -23,6 +23,11 @@ _SECTION_NUMBER = re.compile(r"(\d{1,3}(?:\.\d{1,3}){0,4})\.?\s+\S")
 _NO_HEADING_END = tuple(".,;:…")
 HEADING_MAX_CHARS = 90
 HEADING_MAX_WORDS = 12
+# A passage that stands alone says something: at least this many words. Fewer is a title, an
+# option tag, a lone link, a proverb or a "Vaya a": quoted alone it answers nothing, and short
+# texts sit close to every question in embedding space and win on one shared stem.
+MIN_PASSAGE_WORDS = 8
+_CLOSING = "\"'”’»)]"
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,21 @@ def has_words(text: str) -> bool:
     confident quote for "ok" before it was refused here.
     """
     return any(len(set(match.group().lower())) > 1 for match in _WORD.finditer(text))
+
+
+def word_count(text: str) -> int:
+    """Whitespace-separated tokens that hold a word ("--rsh-command=/usr/bin/ssh" is one)."""
+    return sum(1 for token in text.split() if has_words(token))
+
+
+def stands_alone(text: str) -> bool:
+    """True when a passage carries enough words to be quoted by itself."""
+    return word_count(text) >= MIN_PASSAGE_WORDS
+
+
+def ends_sentence(text: str) -> bool:
+    """True when the text ends as a sentence does (a title, a tag or a lead-in "…:" does not)."""
+    return text.rstrip().rstrip(_CLOSING).endswith((".", "!", "?", "…"))
 
 
 def blocks_text(blocks: Iterable[Block]) -> str:
@@ -63,6 +83,8 @@ def looks_like_heading(text: str, following: str | None) -> int:
         return 0
     if ITEM_MARKER.match(text) and not numbered:
         return 0
+    if ", " in text and not numbered:
+        return 0  # "Quien hijo cría, oro cría" is a saying; titles are rarely clauses
     if not (text[0].isupper() or numbered or text[0] in "¿¡"):
         return 0
     return numbered.group(1).count(".") + 1 if numbered else 1
@@ -75,6 +97,11 @@ def guess_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     for index, paragraph in enumerate(paragraphs):
         following = paragraphs[index + 1] if index + 1 < len(paragraphs) else None
+        first, _, rest = paragraph.partition("\n")
+        if rest.strip() and _capital_title(first):
+            # "SINOPSIS" / "DESCRIPCIÓN" above their text with no blank line (man pages, forms)
+            blocks.append(Block("heading", first.strip(), 1))
+            paragraph = rest.strip()
         level = looks_like_heading(paragraph, following)
         if level:
             blocks.append(Block("heading", paragraph, level))
@@ -83,3 +110,16 @@ def guess_blocks(text: str) -> list[Block]:
         else:
             blocks.append(Block("paragraph", paragraph))
     return blocks
+
+
+def _capital_title(line: str) -> bool:
+    """A short line in capitals with words: a section title however it is spaced."""
+    line = line.strip()
+    letters = [c for c in line if c.isalpha()]
+    return (
+        has_words(line)
+        and len(line.split()) <= HEADING_MAX_WORDS
+        and len(line) <= HEADING_MAX_CHARS
+        and all(c.isupper() for c in letters)
+        and not line.endswith(_NO_HEADING_END)
+    )

@@ -2,7 +2,10 @@
 
 One passage per paragraph (long ones cut at sentence boundaries); a heading is never a passage
 but the context of the passages below it; list items and table rows stay with the sentence that
-leads into them, up to `MAX_GROUP_CHARS`; a passage always has words. Text is kept verbatim.
+leads into them, up to `MAX_GROUP_CHARS`; a passage always has words, and at least
+`MIN_PASSAGE_WORDS` of them: a shorter unit (an option tag, a caption, a lone link, a saying)
+joins a neighbour — the text it introduces when it is no sentence, else the one before. Text is
+kept verbatim.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.blocks import Block, guess_blocks, has_words
+from index.blocks import Block, ends_sentence, guess_blocks, has_words, stands_alone
 
 MAX_PASSAGE_CHARS = 800
 # A lead-in with its list: long enough for a typical list of a dozen short items, short enough
@@ -155,7 +158,7 @@ def chunk_blocks(
         text = f"{pending_marker} {block.text}".strip() if pending_marker else block.text
         pending_marker = ""
         if not has_words(text):
-            if block.kind in ("item", "row") and group:
+            if block.kind in ("item", "row") and group and any(c.isdigit() for c in text):
                 group.append(Block(block.kind, text))  # a row of figures belongs to its table
             elif _LONE_MARKER.fullmatch(text):
                 pending_marker = text
@@ -183,4 +186,72 @@ def chunk_blocks(
         else:
             emit(pieces)
     flush()
-    return chunks
+    return _standing_alone(chunks, group_chars)
+
+
+def _join(first: Chunk, second: Chunk) -> Chunk:
+    """`second` after `first`; across headings, the titles `first` lacks go along as lines, so a
+    short table under "Montos" still says it is about amounts."""
+    text = second.text
+    if second.heading and second.heading != first.heading:
+        own = (first.heading or "").split(" › ")
+        titles = [t for t in second.heading.split(" › ") if t not in own]
+        text = "\n".join([*titles, text])
+    return Chunk(first.ordinal, first.paragraph, f"{first.text}\n{text}", first.heading)
+
+
+def _standing_alone(units: list[Chunk], limit: int) -> list[Chunk]:
+    """Units too short to stand alone joined to a neighbour; numbered again in reading order.
+
+    First a unit that is no sentence (a tag, a title, "Vaya a") joins the one after it under the
+    same heading; then any short unit joins the one before it under the same heading (a short
+    saying after a longer one), or a short one before absorbs it; what is still short joins the
+    passage before it even across headings, so no text is lost. A document with nothing longer
+    keeps its short passages.
+    """
+
+    def fits(a: Chunk, b: Chunk) -> bool:
+        return len(a.text) + len(b.text) + 1 <= limit
+
+    forward: list[Chunk] = []
+    carry: Chunk | None = None
+    for unit in units:
+        if carry is not None:
+            if carry.heading == unit.heading and fits(carry, unit):
+                unit = _join(carry, unit)
+            else:
+                forward.append(carry)
+            carry = None
+        if not stands_alone(unit.text) and not ends_sentence(unit.text):
+            carry = unit
+            continue
+        forward.append(unit)
+    if carry is not None:
+        forward.append(carry)
+
+    merged: list[Chunk] = []
+    for same_heading in (True, False):
+        merged = []
+        for unit in forward:
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and (last.heading == unit.heading or not same_heading)
+                and fits(last, unit)
+                and not (stands_alone(last.text) and stands_alone(unit.text))
+            ):
+                merged[-1] = _join(last, unit)
+                if not stands_alone(last.text) and stands_alone(unit.text):
+                    # A short opening (a page's links) goes under what it opens.
+                    text = f"{last.text}\n{unit.text}"
+                    merged[-1] = Chunk(last.ordinal, last.paragraph, text, unit.heading)
+            else:
+                merged.append(unit)
+        forward = merged
+    if any(stands_alone(unit.text) for unit in merged):
+        merged = [unit for unit in merged if stands_alone(unit.text)]
+    numbers: dict[int, int] = {}
+    return [
+        Chunk(ordinal, numbers.setdefault(u.paragraph, len(numbers) + 1), u.text, u.heading)
+        for ordinal, u in enumerate(merged)
+    ]

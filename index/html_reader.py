@@ -18,6 +18,14 @@ _HIDDEN = re.compile(
     r"script|style|nav|noscript|template|head|title|svg|iframe|object|form|button|footer|dialog"
 )
 _HIDDEN_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menu", "menubar"})
+# Page chrome named by class or id (DocBook's "toc" and "navheader", a CMS's "breadcrumb",
+# "site-footer"…): tables of contents and navigation repeat titles the page says below, and as
+# passages they are lists of titles that match everything and answer nothing.
+_CHROME = re.compile(
+    r"toc|table-?of-?contents|(?:site-?|page-?)?(?:header|footer)|nav\w*|\w*-nav(?:bar)?"
+    r"|breadcrumbs?|sidebar|menu|skip-?link|pagination|related(?:topics)?",
+    re.I,
+)
 _BLOCKS = re.compile(
     r"p|li|h[1-6]|blockquote|div|tr|section|article|main|header|aside|ul|ol|dl|dt|dd"
     r"|table|pre|figure|figcaption|address|hr|caption|details|summary|fieldset|legend|body"
@@ -50,7 +58,15 @@ def _hidden(tag: Tag) -> bool:
         or tag.get("role") in _HIDDEN_ROLES
         or tag.get("aria-hidden") == "true"
         or tag.has_attr("hidden")
+        or any(_CHROME.fullmatch(name) for name in _names(tag))
     )
+
+
+def _names(tag: Tag) -> list[str]:
+    classes = tag.get("class")
+    names = [classes] if isinstance(classes, str) else [str(c) for c in classes or ()]
+    identifier = tag.get("id")
+    return [*names, identifier] if isinstance(identifier, str) else names
 
 
 def _content_root(soup: BeautifulSoup) -> Tag:

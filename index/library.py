@@ -38,10 +38,6 @@ from index.writer import DocumentWriter, Notice
 log = logging.getLogger(__name__)
 
 
-# Control characters mean nothing to the search and must not reach the log (PostgreSQL refuses NUL
-# in text, and the writer would retry that row forever; terminals obey escape sequences).
-
-
 class Library:
     """Documents, passages and questions; the database is the truth, indexes are caches."""
 

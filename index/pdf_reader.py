@@ -27,6 +27,13 @@ _BOLD_WEIGHT = 600
 
 def read_pdf(name: str, data: bytes) -> tuple[str | None, list[Block]]:
     """The text of every page as blocks; `DocumentError`s say what is wrong in Spanish."""
+    # The PDF header may follow up to 1 KiB of junk; without it the file is something else
+    # renamed (a text, a Word file), which "dañado" would misdescribe.
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentError(
+            f"«{name}» no es un PDF aunque su nombre termine en .pdf; envíe el PDF original "
+            "o el archivo con la extensión que le corresponde (.txt, .docx, .html…)."
+        )
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

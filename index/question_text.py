@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import re
 
-# CSI (ESC [ … final byte), OSC (ESC ] … BEL or ESC \), and two-character escapes.
-_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
+# CSI (ESC [ or its one-byte form … final byte), OSC (ESC ] … BEL or ST), two-character escapes.
+# Why it matters beyond the search: PostgreSQL refuses NUL in text, terminals obey escapes.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b.?"
+)
 _SPACING_CONTROL = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u200b-\u200d\u2060\ufeff\ud800-\udfff]"

@@ -30,7 +30,8 @@ def test_long_paragraph_is_cut_at_sentence_boundaries() -> None:
         f"Esta es la oración número {i}, que habla del acuerdo de seguridad." for i in range(40)
     ]
     paragraph = " ".join(sentences)
-    chunks = chunk_text("Intro.\n\n" + paragraph)
+    intro = "Este párrafo de introducción presenta el acuerdo de seguridad firmado ayer."
+    chunks = chunk_text(intro + "\n\n" + paragraph)
     long_parts = [c for c in chunks if c.paragraph == 2]
     assert len(long_parts) > 1
     assert all(len(c.text) <= MAX_PASSAGE_CHARS for c in long_parts)
@@ -79,13 +80,14 @@ def test_no_passage_without_words_and_headings_are_never_passages() -> None:
 
 def test_list_items_and_rows_stay_with_their_lead_in_up_to_the_group_limit() -> None:
     items = [Block("item", f"• Punto número {i} del acuerdo de cooperación.") for i in range(60)]
-    blocks = [Block("paragraph", "El acuerdo contiene:"), *items, Block("paragraph", "Fin.")]
+    closing = "Con estos puntos concluye la lista de compromisos del acuerdo."
+    blocks = [Block("paragraph", "El acuerdo contiene:"), *items, Block("paragraph", closing)]
     chunks = chunk_blocks(blocks)
     assert chunks[0].text.startswith("El acuerdo contiene:\n• Punto número 0")
     assert all(len(c.text) <= MAX_GROUP_CHARS for c in chunks)
     listed = "\n".join(c.text for c in chunks[:-1])
     assert listed == "\n".join(["El acuerdo contiene:", *(b.text for b in items)])  # verbatim
-    assert chunks[-1].text == "Fin."
+    assert chunks[-1].text == closing
     assert len({c.paragraph for c in chunks}) == len(chunks)
 
 
@@ -103,4 +105,5 @@ def test_plain_text_headings_are_guessed_only_when_unambiguous() -> None:
 
 def test_ornaments_made_of_letters_are_not_passages() -> None:
     text = "Primer párrafo del comunicado.\n\n--oo0oo--\n\nxxx\n\nIII\n\nFin: ok."
-    assert [c.text for c in chunk_text(text)] == ["Primer párrafo del comunicado.", "Fin: ok."]
+    # Neither sentence stands alone, so the two share one passage; the ornaments are gone.
+    assert [c.text for c in chunk_text(text)] == ["Primer párrafo del comunicado.\nFin: ok."]

@@ -21,9 +21,11 @@ from index.models import Document, Passage, QueryLog
 from tests.conftest import HashingEmbedder
 
 AUX = HashingEmbedder(dim=24, model_id="test/hashing-aux-24")
+# Three paragraphs that each stand alone (at least eight words: shorter ones join a neighbour).
 DOC = (
-    "Primer párrafo sobre el robo de combustible.\n\n"
-    "Segundo párrafo: la reunión fue cordial.\n\nTercero."
+    "Primer párrafo sobre el robo de combustible en los ductos del norte.\n\n"
+    "Segundo párrafo: la reunión fue cordial y duró más de dos horas.\n\n"
+    "Tercer párrafo: el informe final se publicará el próximo mes."
 )
 
 
@@ -76,7 +78,10 @@ def test_identical_passages_are_not_embedded_twice(
 ) -> None:
     library.add_document("a.txt", DOC.encode())
     before = fake_embedder.embedded
-    result = library.add_document("b.txt", (DOC + "\n\nUn párrafo nuevo.").encode())
+    result = library.add_document(
+        "b.txt",
+        (DOC + "\n\nUn párrafo nuevo que también trata de otros asuntos pendientes.").encode(),
+    )
     assert result.reused_embeddings == 3
     assert fake_embedder.embedded - before == 1
 
@@ -140,7 +145,10 @@ def test_remove_deletes_passages_and_search_forgets_them(library: Library) -> No
 def test_replace_swaps_documents_in_one_step(library: Library) -> None:
     old = library.add_document("nota.txt", DOC.encode(), title="Nota").document
     new = library.add_document(
-        "nota.txt", (DOC + "\n\nAñadido.").encode(), title="Nota", replace_id=old.id
+        "nota.txt",
+        (DOC + "\n\nAñadido después: un cuarto párrafo sobre las aduanas del puerto.").encode(),
+        title="Nota",
+        replace_id=old.id,
     )
     titles = [(d.id, d.title) for d in library.documents()]
     assert (new.document.id, "Nota") in titles and (old.id, "Nota") not in titles
@@ -165,6 +173,25 @@ def test_questions_are_logged_and_replayable(library: Library) -> None:
         library.replay(answer.query_id, user_id=43)
     with pytest.raises(NotFoundError):  # the same person, in another chat
         library.replay(answer.query_id, user_id=42, chat_id=-100)
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "¿Qué dijeron sobre el fenta\x00nilo?",  # a NUL inside a word
+        "\x1b[31m¿Qué dijeron sobre el \x1b[1;4mfentanilo\x1b[0m?",  # colours from a terminal
+        "\x1b]0;ventana\x07¿Qué dijeron\tsobre el fentanilo?\x7f",  # a window title, a DEL
+    ],
+)
+def test_questions_lose_control_characters_and_escape_sequences(
+    library: Library, pasted: str
+) -> None:
+    """Pasted from a terminal, a question is still the words a person typed."""
+    clean = library.ask("¿Qué dijeron sobre el fentanilo?", user_id=7)
+    answer = library.ask(pasted, user_id=7)
+    assert answer.question == "¿Qué dijeron sobre el fentanilo?"
+    assert [h.passage_id for h in answer.hits] == [h.passage_id for h in clean.hits]
+    assert answer.confidence == clean.confidence
 
 
 def test_feedback_and_stats(library: Library) -> None:

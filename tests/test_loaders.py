@@ -232,14 +232,22 @@ def test_pdf_without_text_layer_is_reported_as_scanned() -> None:
     assert_user_message(error, "escaneado", "«escaneo.pdf»")
 
 
-@pytest.mark.parametrize(
-    "data",
-    [b"%PDF-1.7\n esto no es un PDF de verdad", bytes(range(256)) * 8, b"%PDF-1.4\n%%EOF"],
-)
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n esto no es un PDF de verdad", b"%PDF-1.4\n%%EOF"])
 def test_corrupt_pdf(data: bytes) -> None:
     with pytest.raises(DocumentError) as error:
         load_bytes("roto.pdf", data)
     assert_user_message(error, "«roto.pdf»", "dañado")
+
+
+@pytest.mark.parametrize(
+    "data", ["Acta de la reunión.\n\nSe acordó…".encode(), bytes(range(256)) * 8]
+)
+def test_file_named_pdf_that_is_not_a_pdf(data: bytes) -> None:
+    """A text or binary file renamed .pdf is not "dañado": it was never a PDF."""
+    with pytest.raises(DocumentError) as error:
+        load_bytes("acta.pdf", data)
+    assert_user_message(error, "«acta.pdf»", "no es un PDF")
+    assert "dañado" not in str(error.value)
 
 
 def test_truncated_pdf() -> None:
