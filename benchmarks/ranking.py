@@ -1,0 +1,254 @@
+"""Ranking candidates side by side on the held-out questions (issue 11).
+
+Builds the library of all four evaluation documents, asks every labelled question once, and
+re-ranks offline with each candidate signal, reporting Recall@1, Recall@3 and MRR per kind of
+question (own words, other words, English) on the fit part and on the held-out part:
+
+- `shipped`: what `Library.ask` ranks first today;
+- `fusion`: reciprocal rank fusion of the dense and lexical lists, recomputed here (a check that
+  the offline ranking reproduces the shipped one);
+- `+ sentence max`: a third list scoring each passage by its best sentence's cosine;
+- `sentence mix`: the dense list scored by a mix of the passage's and its best sentence's cosine;
+- `english: no BM25`: the lexical list left out for questions that look English;
+- `english: BM25 at weight w`: the lexical list down-weighted for English questions;
+- `dense PRF`: the dense query moved towards its first passages (Rocchio), re-searched;
+- `weighted fusion`: per-list weights chosen by cross-validation on the fit part only.
+
+    .venv/bin/python benchmarks/ranking.py [--out benchmarks/results/ranking.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from calibrate import HELDOUT_KEYS, HELDOUT_QA, build_library  # noqa: E402
+
+from index.chunking import sentence_spans  # noqa: E402
+from index.evaluation import load_labelled, relevant_rank  # noqa: E402
+from index.fusion import RankedList  # noqa: E402
+from index.language import looks_english  # noqa: E402
+from index.retrieval import Retriever  # noqa: E402
+
+KINDS = ("own", "other", "english")
+
+
+@dataclass
+class Asked:
+    question: str
+    kind: str
+    split: str
+    english: bool
+    relevant: frozenset[int]
+    shipped_rank: int | None
+    query: np.ndarray
+    terms: frozenset[str]
+    lexical: RankedList
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def rank_of(order: Sequence[int], relevant: frozenset[int], depth: int = 5) -> int | None:
+    for position, pid in enumerate(order[:depth], start=1):
+        if pid in relevant:
+            return position
+    return None
+
+
+def table(rows: Sequence[tuple[Asked, int | None]]) -> dict[str, tuple[int, float, float, float]]:
+    out = {}
+    for kind in (*KINDS, "all"):
+        part = [r for a, r in rows if kind == "all" or a.kind == kind]
+        if not part:
+            continue
+        r1 = sum(r == 1 for r in part) / len(part)
+        r3 = sum(r is not None and r <= 3 for r in part) / len(part)
+        mrr = sum(1 / r for r in part if r) / len(part)
+        out[kind] = (len(part), r1, r3, mrr)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/ranking.md")
+    args = parser.parse_args(argv)
+
+    tmp = tempfile.TemporaryDirectory()
+    library = build_library(Path(tmp.name), documents=("M", "A", "C", "S"))
+    corpus = library.corpus()
+    embedder = library.embedder
+    retriever: Retriever = library.retriever  # type: ignore[attr-defined]
+    ids = sorted(corpus.records)
+    matrix = np.stack([corpus.vectors.vector(pid) for pid in ids]).astype(np.float32)
+    row_of = {pid: i for i, pid in enumerate(ids)}
+
+    # Sentence vectors: every sentence of every passage, embedded as a passage.
+    started = time.perf_counter()
+    sentence_owner: list[int] = []
+    sentence_texts: list[str] = []
+    for pid in ids:
+        text = corpus.records[pid].text
+        spans = sentence_spans(text) or [(0, len(text))]
+        for s, e in spans:
+            sentence_owner.append(pid)
+            sentence_texts.append(text[s:e])
+    sentence_matrix = embedder.embed_passages(sentence_texts).astype(np.float32)
+    sentence_seconds = time.perf_counter() - started
+    owner = np.array([row_of[p] for p in sentence_owner])
+
+    raw = [json.loads(line) for line in HELDOUT_QA.read_text(encoding="utf-8").splitlines() if line]
+    asked: list[Asked] = []
+    for item, labelled in zip(raw, load_labelled(HELDOUT_QA, HELDOUT_KEYS), strict=True):
+        if not labelled.needles:
+            continue
+        relevant = frozenset(
+            pid
+            for pid in ids
+            if any(n in _collapse(corpus.records[pid].text) for n in labelled.needles)
+        )
+        answer = library.ask(labelled.question, k=5, channel="eval")
+        terms = corpus.lexical.analyzer.terms(labelled.question)
+        lexical_ids, lexical_scores = corpus.lexical.search_terms(terms, 100)
+        asked.append(
+            Asked(
+                question=labelled.question,
+                kind=item["kind"],
+                split=item.get("split", "fit"),
+                english=looks_english(labelled.question),
+                relevant=relevant,
+                shipped_rank=relevant_rank(answer, labelled.needles),
+                query=embedder.embed_queries([labelled.question])[0].astype(np.float32),
+                terms=frozenset(terms),
+                lexical=RankedList.of(lexical_ids.tolist(), lexical_scores.tolist()),
+            )
+        )
+
+    def dense_list(scores: np.ndarray) -> RankedList:
+        order = np.argsort(-scores, kind="stable")[:100]
+        return RankedList.of([ids[i] for i in order], [float(scores[i]) for i in order])
+
+    def sentence_best(q: np.ndarray) -> np.ndarray:
+        cos = sentence_matrix @ q
+        best = np.full(len(ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, owner, cos)
+        return best
+
+    def finish(a: Asked, fused: dict[int, float], cosine: np.ndarray) -> list[int]:
+        cos = {pid: float(cosine[row_of[pid]]) for pid in fused}
+        ordered = sorted(fused, key=lambda pid: (-fused[pid], -cos[pid], pid))
+        ordered = Retriever._ties_by_coverage(corpus, a.terms, ordered, fused, cos, depth=5)
+        return retriever._with_lead_in(corpus, a.terms, ordered)
+
+    def weighted(lists: Sequence[tuple[RankedList, float]], k: int = 60) -> dict[int, float]:
+        fused: dict[int, float] = {}
+        for ranked, weight in lists:
+            if weight == 0:
+                continue
+            for rank, pid in enumerate(ranked.ids, start=1):
+                fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
+        return fused
+
+    Variant = Callable[[Asked], list[int]]
+
+    def fusion(w_dense: float = 1.0, w_lex: float = 1.0, w_lex_en: float | None = None,
+               w_sent: float = 0.0, mix: float = 0.0, prf: float = 0.0, prf_k: int = 3) -> Variant:
+        def run(a: Asked) -> list[int]:
+            q = a.query
+            cosine = matrix @ q
+            if prf:
+                top = np.argsort(-cosine)[:prf_k]
+                moved = q + prf * matrix[top].mean(axis=0)
+                moved /= np.linalg.norm(moved)
+                cosine = matrix @ moved
+            scores = cosine
+            sentence = None
+            if mix or w_sent:
+                sentence = sentence_best(q)
+            if mix:
+                assert sentence is not None
+                scores = (1 - mix) * cosine + mix * sentence
+            lists = [(dense_list(scores), w_dense)]
+            if w_sent:
+                assert sentence is not None
+                lists.append((dense_list(sentence), w_sent))
+            lex_weight = w_lex_en if (a.english and w_lex_en is not None) else w_lex
+            lists.append((a.lexical, lex_weight))
+            return finish(a, weighted(lists), matrix @ q)
+
+        return run
+
+    variants: dict[str, Variant] = {
+        "fusion (recomputed)": fusion(),
+        "+ sentence max list": fusion(w_sent=1.0),
+        "sentence mix 0.5": fusion(mix=0.5),
+        "sentence mix 0.3": fusion(mix=0.3),
+        "english: no BM25": fusion(w_lex_en=0.0),
+        "english: BM25 × 0.3": fusion(w_lex_en=0.3),
+        "dense PRF 0.3 top-3": fusion(prf=0.3),
+        "dense PRF 0.6 top-3": fusion(prf=0.6),
+        "dense ×1.5": fusion(w_dense=1.5),
+        "dense ×2": fusion(w_dense=2.0),
+        "english no BM25 + sentence max": fusion(w_lex_en=0.0, w_sent=1.0),
+        "english no BM25 + sentence mix 0.3": fusion(w_lex_en=0.0, mix=0.3),
+    }
+
+    lines = [
+        "# Ranking candidates side by side (issue 11)",
+        "",
+        f"Library: all four evaluation documents, {len(ids)} passages, {len(sentence_texts)} "
+        f"sentences (embedding them took {sentence_seconds:.1f} s, "
+        f"{sentence_matrix.nbytes / 1024:.0f} KiB of float32 vectors). "
+        f"{sum(a.split == 'fit' for a in asked)} answerable fit questions, "
+        f"{sum(a.split == 'heldout' for a in asked)} held out.",
+        "",
+        "| candidate | part | own R@1/R@3/MRR | other R@1/R@3/MRR | English R@1/R@3/MRR "
+        "| all R@1/R@3/MRR |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def add(name: str, ranks: dict[str, list[tuple[Asked, int | None]]]) -> None:
+        for part in ("fit", "heldout"):
+            t = table(ranks[part])
+            cells = [
+                f"{t[k][1]:.3f} / {t[k][2]:.3f} / {t[k][3]:.3f}" if k in t else "—"
+                for k in (*KINDS, "all")
+            ]
+            lines.append(f"| {name} | {part} | " + " | ".join(cells) + " |")
+
+    shipped = {
+        part: [(a, a.shipped_rank) for a in asked if a.split == part] for part in ("fit", "heldout")
+    }
+    add("shipped", shipped)
+    for name, variant in variants.items():
+        ranks = {
+            part: [(a, rank_of(variant(a), a.relevant)) for a in asked if a.split == part]
+            for part in ("fit", "heldout")
+        }
+        add(name, ranks)
+        print(name, table(ranks["heldout"])["all"], file=sys.stderr)
+
+    text = "\n".join(lines) + "\n"
+    print(text)
+    args.out.write_text(text, encoding="utf-8")
+    library.close()
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
