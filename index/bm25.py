@@ -8,6 +8,7 @@ upload is searchable at once. Scores match bm25s(method="lucene") (tests/test_bm
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -141,6 +142,17 @@ class BM25:
             scores[rows] += (idf * tf / (tf + norm)).astype(np.float32)
         scores[~self.alive] = 0.0
         return scores
+
+    def rarity(self, term: str) -> float:
+        """How few live rows hold the term: log(N/df) / log(N), 1 for a term in one row only
+        (or in none), 0 for a term in every row. Scaled by log(N) so it reads the same in a
+        library of a hundred passages and of a hundred thousand."""
+        live = len(self)
+        column = self.vocabulary.get(term)
+        df = int(self.document_frequency[column]) if column is not None else 0
+        if live <= 1 or df <= 1:
+            return 1.0
+        return max(0.0, math.log(live / df) / math.log(live))
 
     def row_terms(self, row: int) -> frozenset[int]:
         """Column numbers of the terms in one row."""

@@ -29,10 +29,18 @@ class RankedList:
         return self.ranks.get(passage_id)
 
 
-def reciprocal_rank_fusion(lists: Sequence[RankedList], *, k: int = RRF_K) -> dict[int, float]:
-    """Σ 1/(k + rank) over the lists that hold each passage."""
+def reciprocal_rank_fusion(
+    lists: Sequence[RankedList], *, k: int = RRF_K, weights: Sequence[float] | None = None
+) -> dict[int, float]:
+    """Σ weight/(k + rank) over the lists that hold each passage (every weight 1 by default).
+
+    A list at weight 0 still contributes its passages as candidates (score 0), so a passage
+    only it found can still be described and shown lower down.
+    """
+    if weights is None:
+        weights = [1.0] * len(lists)
     fused: dict[int, float] = {}
-    for ranked in lists:
+    for ranked, weight in zip(lists, weights, strict=True):
         for rank, pid in enumerate(ranked.ids, start=1):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
+            fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
     return fused

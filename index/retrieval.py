@@ -127,6 +127,7 @@ class Retriever:
             answer_type=question_type(question),
             best_cosine=max(cosine[pid] for pid in ordered[:RERANK_DEPTH]),
             best_lexical=max(lexical.scores.values(), default=0.0),
+            rarity=corpus.lexical.rarity(term_set),
         )
         described = describe_candidates(
             corpus,
