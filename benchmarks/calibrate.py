@@ -77,6 +77,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "ranker": ("rank_p", "rank_gap", "cohort_z", "coverage", "matched", "terms"),
     "ranker+all": ("rank_p", "rank_gap", *_AGREEMENT, "english", "words", "short", "type_miss"),
     "all but cos": _EVERYTHING_BUT_COS,
+    # The rarity of the shared terms (issue 10: a lone topical word whose passage is clearly
+    # about it, "armas", got nothing while its passage was first).
+    "cohort+rarity": ("cohort_z", "cohort_gap", "coverage", "matched", "idf_coverage", "focus"),
+    "all+rarity": ("cos", *_EVERYTHING_BUT_COS, "idf_coverage", "focus"),
+    "all but cos+rarity": (*_EVERYTHING_BUT_COS, "idf_coverage", "focus"),
 }
 
 
