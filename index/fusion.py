@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 RRF_K = 60  # the textbook constant: any k from 1 to 60 gave the same Recall@1 within one question
@@ -51,3 +51,20 @@ def reciprocal_rank_fusion(
         for rank, pid in enumerate(ranked.ids, start=1):
             fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
     return fused
+
+
+def lexical_trust(rarity: Mapping[str, float], top_terms: frozenset[str]) -> float:
+    """How far to trust BM25's vote: the share of the question's rarity (`LexicalIndex.rarity`)
+    that BM25's own first passage holds.
+
+    A paraphrase keeps the question's common words ("presidenta", "México") and swaps the
+    distinctive ones, so BM25 then ranks first whichever paragraph repeats the common words,
+    and an equal vote lets it outvote the dense list. When BM25's winner holds the question's
+    rare words (the document's own words), the vote keeps its full weight. Measured in
+    benchmarks/results/ranking.md (chosen on the fit part against a floor of 0.5). With no
+    rarity to share (every term in every passage), nothing is known and the vote stands.
+    """
+    total = sum(rarity.values())
+    if total <= 0.0:
+        return 1.0
+    return sum(value for term, value in rarity.items() if term in top_terms) / total

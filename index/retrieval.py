@@ -15,7 +15,12 @@ from index.cohort import Cohort
 from index.corpus import Corpus
 from index.embedding import Embedder, Matrix
 from index.evidence import QuestionSignals, with_ranking
-from index.fusion import ENGLISH_LEXICAL_WEIGHT, RankedList, reciprocal_rank_fusion
+from index.fusion import (
+    ENGLISH_LEXICAL_WEIGHT,
+    RankedList,
+    lexical_trust,
+    reciprocal_rank_fusion,
+)
 from index.hits import Hit
 from index.language import looks_english
 from index.reranking import RERANK_DEPTH, describe_candidates, rerank
@@ -64,7 +69,9 @@ class Retriever:
         cohort: Cohort | None = None,
         calibration: Calibration | None = None,
         english_lexical_weight: float = ENGLISH_LEXICAL_WEIGHT,
+        weigh_lexical_by_rarity: bool = True,
     ) -> None:
+        self._weigh_lexical = weigh_lexical_by_rarity
         self._embedder = embedder
         self._english_lexical_weight = english_lexical_weight
         self._secondary = secondary
@@ -115,6 +122,9 @@ class Retriever:
         english = looks_english(question)
         # Language-aware fusion: BM25 over Spanish text says little about an English question.
         lexical_weight = self._english_lexical_weight if english else 1.0
+        rarity = corpus.lexical.rarity(term_set)
+        if self._weigh_lexical and lexical.ids:
+            lexical_weight *= lexical_trust(rarity, corpus.lexical.passage_terms(lexical.ids[0]))
         fused = reciprocal_rank_fusion(lists, weights=[1.0] * (len(lists) - 1) + [lexical_weight])
         cosine = dict(dense.scores)
         for pid in fused:  # a passage found only lexically still needs its cosine for ties
@@ -132,7 +142,7 @@ class Retriever:
             answer_type=question_type(question),
             best_cosine=max(cosine[pid] for pid in ordered[:RERANK_DEPTH]),
             best_lexical=max(lexical.scores.values(), default=0.0),
-            rarity=corpus.lexical.rarity(term_set),
+            rarity=rarity,
         )
         described = describe_candidates(
             corpus,

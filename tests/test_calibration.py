@@ -264,3 +264,13 @@ def test_rarity_weights_coverage_and_names_the_rarest_shared_term() -> None:
     assert common["idf_coverage"] == pytest.approx(0.1)
     assert (rare["focus"], common["focus"]) == (pytest.approx(0.9), pytest.approx(0.1))
     assert features(frozenset({"frontera"}))["focus"] == 0.0
+
+
+def test_lexical_trust_is_the_share_of_rarity_bm25s_first_passage_holds() -> None:
+    from index.fusion import lexical_trust
+
+    rarity = {"president": 0.2, "trafic": 1.0, "pistol": 0.8}
+    assert lexical_trust(rarity, frozenset({"president", "trafic", "pistol"})) == 1.0
+    assert lexical_trust(rarity, frozenset({"president", "gobiern"})) == pytest.approx(0.1)
+    assert lexical_trust(rarity, frozenset({"trafic"})) == pytest.approx(0.5)
+    assert lexical_trust({"mexic": 0.0}, frozenset()) == 1.0  # nothing known: the vote stands
