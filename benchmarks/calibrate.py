@@ -516,9 +516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit = cross_validated_ranking(raw_fit, RANKERS[ranker_name])
     heldout = [reranked(r, ranker) for r in raw_heldout]
     baseline_heldout = [reranked(r, None) for r in raw_heldout]
+    ranker_models = {name: fit_ranker(raw_fit, features) for name, features in RANKERS.items()}
     ranker_heldout = {
-        name: [reranked(r, fit_ranker(raw_fit, features)) for r in raw_heldout]
-        for name, features in RANKERS.items()
+        name: [reranked(r, model) for r in raw_heldout] for name, model in ranker_models.items()
     }
 
     own = fit_calibration(fit, allow_cos=True, fitted_on=f"{len(fit)} questions, {model_id}")

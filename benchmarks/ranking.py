@@ -4,15 +4,18 @@ Builds the library of all four evaluation documents, asks every labelled questio
 re-ranks offline with each candidate signal, reporting Recall@1, Recall@3 and MRR per kind of
 question (own words, other words, English) on the fit part and on the held-out part:
 
-- `shipped`: what `Library.ask` ranks first today;
-- `fusion`: reciprocal rank fusion of the dense and lexical lists, recomputed here (a check that
-  the offline ranking reproduces the shipped one);
-- `+ sentence max`: a third list scoring each passage by its best sentence's cosine;
+- `shipped`: what `Library.ask` ranks first (English questions without BM25's vote, BM25's vote
+  weighted by the share of the question's rarity its first passage holds);
+- `fusion as shipped before`: equal-weight reciprocal rank fusion of the dense and lexical lists,
+  recomputed here (it reproduces the ranking shipped before exactly);
+- `+ sentence max list`: a third list scoring each passage by its best sentence's cosine;
 - `sentence mix`: the dense list scored by a mix of the passage's and its best sentence's cosine;
-- `english: no BM25`: the lexical list left out for questions that look English;
-- `english: BM25 at weight w`: the lexical list down-weighted for English questions;
-- `dense PRF`: the dense query moved towards its first passages (Rocchio), re-searched;
-- `weighted fusion`: per-list weights chosen by cross-validation on the fit part only.
+- `english: no BM25` / `BM25 × 0.3`: the lexical list silenced or down-weighted for questions
+  that look English;
+- `... rare-term share`: BM25's vote times the share of the question's rarity its first passage
+  holds (floor 0 or 0.5);
+- `dense PRF`: the dense query moved towards its first passages (Rocchio), searched again;
+- `dense ×w`, and a weighted fusion whose weights are chosen by cross-validation on the fit part.
 
     .venv/bin/python benchmarks/ranking.py [--out benchmarks/results/ranking.md]
 """
