@@ -77,6 +77,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "ranker": ("rank_p", "rank_gap", "cohort_z", "coverage", "matched", "terms"),
     "ranker+all": ("rank_p", "rank_gap", *_AGREEMENT, "english", "words", "short", "type_miss"),
     "all but cos": _EVERYTHING_BUT_COS,
+    # The rarity of the shared terms (issue 10: a lone topical word whose passage is clearly
+    # about it, "armas", got nothing while its passage was first).
+    "cohort+rarity": ("cohort_z", "cohort_gap", "coverage", "matched", "idf_coverage", "focus"),
+    "all+rarity": ("cos", *_EVERYTHING_BUT_COS, "idf_coverage", "focus"),
+    "all but cos+rarity": (*_EVERYTHING_BUT_COS, "idf_coverage", "focus"),
 }
 
 
@@ -511,9 +516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit = cross_validated_ranking(raw_fit, RANKERS[ranker_name])
     heldout = [reranked(r, ranker) for r in raw_heldout]
     baseline_heldout = [reranked(r, None) for r in raw_heldout]
+    ranker_models = {name: fit_ranker(raw_fit, features) for name, features in RANKERS.items()}
     ranker_heldout = {
-        name: [reranked(r, fit_ranker(raw_fit, features)) for r in raw_heldout]
-        for name, features in RANKERS.items()
+        name: [reranked(r, model) for r in raw_heldout] for name, model in ranker_models.items()
     }
 
     own = fit_calibration(fit, allow_cos=True, fitted_on=f"{len(fit)} questions, {model_id}")

@@ -9,6 +9,7 @@ upload is searchable at once. Scores match bm25s(method="lucene") (tests/test_bm
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -211,6 +212,17 @@ class BM25:
         rows = self.columns.indices
         norm = K1 * (1.0 - B + B * self.lengths[rows] / self._average_length)
         return np.asarray(self.columns.data + norm, dtype=np.float32)
+
+    def rarity(self, term: str) -> float:
+        """How few live rows hold the term: log(N/df) / log(N), 1 for a term in one row only
+        (or in none), 0 for a term in every row. Scaled by log(N) so it reads the same in a
+        library of a hundred passages and of a hundred thousand."""
+        live = self._live
+        column = self.vocabulary.get(term)
+        df = int(self.document_frequency[column]) if column is not None else 0
+        if live <= 1 or df <= 1:
+            return 1.0
+        return max(0.0, math.log(live / df) / math.log(live))
 
     def row_terms(self, row: int) -> frozenset[int]:
         """Column numbers of the terms in one row."""

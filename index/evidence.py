@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.cohort import CohortScores
 from index.fusion import RankedList
@@ -28,6 +28,8 @@ class QuestionSignals:
     answer_type: str | None  # "when", "where", "who", "how_many", "how_often" or None
     best_cosine: float  # best cosine over all candidates
     best_lexical: float  # best BM25 score over all candidates (0 when none matched)
+    # Each term's rarity in the library (`LexicalIndex.rarity`); a term missing reads as 1.
+    rarity: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ def candidate_features(
     lexical_score = candidate.lexical.scores.get(candidate.passage_id, 0.0)
     margin = candidate.cosine - next_cosine if next_cosine is not None else 0.1
     typed = question.answer_type is not None
+    # A lone topical word ("armas") matched in a passage is strong evidence when few passages
+    # hold it and weak when every passage does: coverage weighted by rarity, and the rarest
+    # shared term, say so in a way a plain share of terms cannot.
+    weight = {term: question.rarity.get(term, 1.0) for term in terms}
+    shared = terms & candidate.passage_terms
+    total_weight = sum(weight.values())
     return {
         "cos": candidate.cosine,
         "cohort_z": (candidate.cosine - cohort.mean) / cohort.std,
@@ -66,6 +74,8 @@ def candidate_features(
         "coverage": matched / len(terms) if terms else 0.0,
         "matched": math.log1p(matched),
         "terms": math.log1p(len(terms)),
+        "idf_coverage": sum(weight[t] for t in shared) / total_weight if total_weight else 0.0,
+        "focus": max((weight[t] for t in shared), default=0.0),
         "title_coverage": len(terms & candidate.title_terms) / len(terms) if terms else 0.0,
         "dense_first": float(dense_rank == 1),
         "dense_rank": 1.0 / dense_rank if dense_rank else 0.0,

@@ -207,6 +207,11 @@ class LexicalIndex:
             return 0.0
         return len(terms & self.passage_terms(passage_id)) / len(terms)
 
+    def rarity(self, terms: Iterable[str]) -> dict[str, float]:
+        """Each analysed term's rarity in the library (`BM25.rarity`: 1 in one passage or none,
+        0 in every passage)."""
+        return {term: self._bm25.rarity(term) for term in terms}
+
     def passage_terms(self, passage_id: int) -> frozenset[str]:
         """The analysed terms of one indexed passage (empty when it is not indexed)."""
         row = self._rows.get(passage_id)

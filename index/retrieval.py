@@ -15,7 +15,12 @@ from index.cohort import Cohort
 from index.corpus import Corpus
 from index.embedding import Embedder, Matrix
 from index.evidence import QuestionSignals, with_ranking
-from index.fusion import RankedList, reciprocal_rank_fusion
+from index.fusion import (
+    ENGLISH_LEXICAL_WEIGHT,
+    RankedList,
+    lexical_trust,
+    reciprocal_rank_fusion,
+)
 from index.hits import Hit
 from index.language import looks_english
 from index.reranking import RERANK_DEPTH, describe_candidates, rerank
@@ -63,8 +68,12 @@ class Retriever:
         candidates: int = 100,
         cohort: Cohort | None = None,
         calibration: Calibration | None = None,
+        english_lexical_weight: float = ENGLISH_LEXICAL_WEIGHT,
+        weigh_lexical_by_rarity: bool = True,
     ) -> None:
+        self._weigh_lexical = weigh_lexical_by_rarity
         self._embedder = embedder
+        self._english_lexical_weight = english_lexical_weight
         self._secondary = secondary
         self._candidates = candidates
         self._cohort = (
@@ -113,7 +122,13 @@ class Retriever:
         lexical = RankedList.of(lexical_ids.tolist(), lexical_scores.tolist())
         lists.append(lexical)
 
-        fused = reciprocal_rank_fusion(lists)
+        english = looks_english(question)
+        # Language-aware fusion: BM25 over Spanish text says little about an English question.
+        lexical_weight = self._english_lexical_weight if english else 1.0
+        rarity = corpus.lexical.rarity(term_set)
+        if self._weigh_lexical and lexical.ids:
+            lexical_weight *= lexical_trust(rarity, corpus.lexical.passage_terms(lexical.ids[0]))
+        fused = reciprocal_rank_fusion(lists, weights=[1.0] * (len(lists) - 1) + [lexical_weight])
         cosine = dict(dense.scores)
         # A passage found only lexically still needs its cosine for ties (one FAISS call).
         missing = [pid for pid in fused if pid not in cosine]
@@ -127,10 +142,11 @@ class Retriever:
         question_signals = QuestionSignals(
             cohort=self._cohort.scores(query),
             terms=term_set,
-            english=looks_english(question),
+            english=english,
             answer_type=question_type(question),
             best_cosine=max(cosine[pid] for pid in ordered[:RERANK_DEPTH]),
             best_lexical=max(lexical.scores.values(), default=0.0),
+            rarity=rarity,
         )
         described = describe_candidates(
             corpus,

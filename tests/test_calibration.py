@@ -214,3 +214,63 @@ def test_evidence_is_relative_to_the_cohort_and_the_other_lists() -> None:
     assert values["lexical_share"] == 0.5 and values["english_lexical"] == 0.5
     assert (values["typed"], values["type_match"], values["type_miss"]) == (1.0, 0.0, 1.0)
     assert values["short"] == 1.0
+
+
+def test_weighted_fusion_scales_each_list_and_keeps_a_silenced_lists_passages() -> None:
+    dense = RankedList.of([1, 2], [0.9, 0.8])
+    lexical = RankedList.of([2, 3], [5.0, 2.0])
+    fused = reciprocal_rank_fusion([dense, lexical], k=60, weights=[2.0, 0.0])
+    assert fused[1] == pytest.approx(2 / 61)
+    assert fused[2] == pytest.approx(2 / 62)
+    assert fused[3] == 0.0  # still a candidate, ranked below everything the dense list found
+    assert reciprocal_rank_fusion([dense, lexical], k=60, weights=[1.0, 1.0]) == (
+        reciprocal_rank_fusion([dense, lexical], k=60)
+    )
+
+
+def test_rarity_weights_coverage_and_names_the_rarest_shared_term() -> None:
+    from index.cohort import CohortScores
+    from index.evidence import CandidateSignals, QuestionSignals, candidate_features
+
+    question = QuestionSignals(
+        cohort=CohortScores(mean=0.70, std=0.02, top=0.80),
+        terms=frozenset({"arm", "dij"}),
+        english=False,
+        answer_type=None,
+        best_cosine=0.86,
+        best_lexical=4.0,
+        rarity={"arm": 0.9, "dij": 0.1},
+    )
+    ranked = RankedList.of([7], [0.86])
+
+    def features(terms: frozenset[str]) -> dict[str, float]:
+        signals = CandidateSignals(
+            cosine=0.86,
+            fused_rank=1,
+            dense=ranked,
+            lexical=ranked,
+            passage_id=7,
+            passage_terms=terms,
+            title_terms=frozenset(),
+            words=20,
+            holds_answer_type=False,
+        )
+        return candidate_features(question, signals, next_cosine=None)
+
+    rare = features(frozenset({"arm", "frontera"}))
+    common = features(frozenset({"dij", "frontera"}))
+    assert rare["coverage"] == common["coverage"] == 0.5  # the plain share cannot tell them apart
+    assert rare["idf_coverage"] == pytest.approx(0.9)
+    assert common["idf_coverage"] == pytest.approx(0.1)
+    assert (rare["focus"], common["focus"]) == (pytest.approx(0.9), pytest.approx(0.1))
+    assert features(frozenset({"frontera"}))["focus"] == 0.0
+
+
+def test_lexical_trust_is_the_share_of_rarity_bm25s_first_passage_holds() -> None:
+    from index.fusion import lexical_trust
+
+    rarity = {"president": 0.2, "trafic": 1.0, "pistol": 0.8}
+    assert lexical_trust(rarity, frozenset({"president", "trafic", "pistol"})) == 1.0
+    assert lexical_trust(rarity, frozenset({"president", "gobiern"})) == pytest.approx(0.1)
+    assert lexical_trust(rarity, frozenset({"trafic"})) == pytest.approx(0.5)
+    assert lexical_trust({"mexic": 0.0}, frozenset()) == 1.0  # nothing known: the vote stands

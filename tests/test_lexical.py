@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from index.lexical import LexicalIndex, SpanishAnalyzer, fold
 
 
@@ -34,3 +38,26 @@ def test_term_overlap_and_empty_index() -> None:
     assert index.term_overlap("fentanilo y armas", 1) == 1.0
     assert index.term_overlap("fentanilo en Palacio", 2) == 0.5
     assert index.term_overlap("de la el", 1) == 0.0
+
+
+def test_rarity_is_one_for_a_term_in_one_passage_and_zero_in_every_passage() -> None:
+    index = LexicalIndex()
+    index.build(
+        [1, 2, 3, 4],
+        [
+            "El tráfico de armas en la frontera.",
+            "La frontera y el agua.",
+            "La frontera y el comercio.",
+            "La frontera y la salud.",
+        ],
+    )
+    terms = index.analyzer.terms("armas frontera agua inexistente")
+    arm, frontera, agua, unknown = terms
+    rarity = index.rarity(terms)
+    assert rarity[arm] == 1.0 and rarity[unknown] == 1.0
+    assert rarity[frontera] == 0.0
+    assert rarity[agua] == 1.0
+    index = index.updated(added_ids=[5], added_texts=["Armas y agua."])
+    rarity = index.rarity(terms)
+    assert 0.0 < rarity[arm] < 1.0 and rarity[arm] == pytest.approx(math.log(5 / 2) / math.log(5))
+    assert rarity[frontera] < rarity[arm]

@@ -118,3 +118,72 @@ def test_best_sentence_is_the_one_sharing_the_question_terms(seeded_e5_library: 
     answer = seeded_e5_library.ask("¿Qué dijeron de los marcos legales?")
     hit = answer.hits[0]
     assert hit.highlighted_sentence.startswith("Todo dentro de nuestros respectivos marcos legales")
+
+
+ENGLISH_DOC = (
+    "Las autoridades acordaron detener el tráfico ilícito de armas de fuego hacia el sur.\n\n"
+    "La delegación de US llegó a México; México y US celebraron la reunión en Mexico City.\n\n"
+    "El programa de vacunación comenzará en octubre en todas las clínicas del país."
+)
+
+
+@pytest.mark.slow
+def test_an_english_question_is_ranked_without_the_spanish_bm25_vote(
+    settings_for,
+    tmp_path: Path,
+    e5,  # type: ignore[no-untyped-def]
+) -> None:
+    empty = tmp_path / "no-seeds"
+    empty.mkdir()
+    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=e5, secondary=None)
+    try:
+        library.add_document("armas.txt", ENGLISH_DOC.encode(), title="Nota")
+        corpus = library.corpus()
+        question = "What about gun trafficking from the US into Mexico?"
+        # BM25 matches only the names and cognates ("us", "mexic"): the paragraph repeating them.
+        lexical_ids, _ = corpus.lexical.search(question, 5)
+        assert "Mexico City" in corpus.records[int(lexical_ids[0])].text
+        shipped = Retriever(e5).search(corpus, question)
+        assert "armas de fuego" in shipped.hits[0].text
+        voting = Retriever(e5, english_lexical_weight=1.0).search(corpus, question)
+        assert "Mexico City" in voting.hits[0].text  # what an equal BM25 vote did
+        # A Spanish question keeps both votes: the same names now mean the same words.
+        spanish = Retriever(e5).search(corpus, "¿Qué pasó en la reunión en México?")
+        assert "Mexico City" in spanish.hits[0].text
+    finally:
+        library.close()
+
+
+PARAPHRASE_DOC = (
+    "La presidenta informó que el gobierno presentará su informe anual al Congreso.\n\n"
+    "La presidenta y el gobierno recibieron a la delegación en Palacio Nacional.\n\n"
+    "Se reforzará la vigilancia para impedir el tráfico de armas por la frontera norte.\n\n"
+    "El programa de vacunación comenzará en octubre en todas las clínicas del país."
+)
+
+
+@pytest.mark.slow
+def test_bm25_votes_less_when_its_first_passage_holds_only_the_common_words(
+    settings_for,
+    tmp_path: Path,
+    e5,  # type: ignore[no-untyped-def]
+) -> None:
+    empty = tmp_path / "no-seeds"
+    empty.mkdir()
+    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=e5, secondary=None)
+    try:
+        library.add_document("nota.txt", PARAPHRASE_DOC.encode(), title="Nota")
+        corpus = library.corpus()
+        question = "¿Qué hará el gobierno de la presidenta contra el tráfico de pistolas?"
+        lexical_ids, _ = corpus.lexical.search(question, 5)
+        # BM25 puts first the paragraph sharing the common words ("presidenta", "gobierno").
+        assert "presidenta" in corpus.records[int(lexical_ids[0])].text
+        weighed = Retriever(e5).search(corpus, question)
+        assert "tráfico de armas" in weighed.hits[0].text
+        equal = Retriever(e5, weigh_lexical_by_rarity=False).search(corpus, question)
+        assert "presidenta" in equal.hits[0].text  # what an equal BM25 vote did
+        # In the document's own words BM25's first passage holds the rare words: full vote.
+        own = Retriever(e5).search(corpus, "¿Cuándo presentará el informe anual al Congreso?")
+        assert "informe anual" in own.hits[0].text
+    finally:
+        library.close()
