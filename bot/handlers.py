@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards, render
 from bot.services import services
 from bot.worker import BusyError
-from index import AcuerdoError, NotFoundError
+from index import AcuerdoError, NotFoundError, formats_listed
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -32,7 +32,7 @@ HELP_TEXT = (
 
 ADMIN_HELP = (
     "\n\n<b>Administración</b> (solo en este chat privado)\n"
-    "Envíeme un archivo .txt, .md, .pdf, .docx o .html para indexarlo (el pie de foto es el "
+    f"Envíeme un archivo {formats_listed(last=' o ')} para indexarlo (el pie de foto es el "
     "título).\n/documentos — documentos indexados\n/borrar &lt;id&gt; — retirar un documento\n"
     "/reindex — recalcular todos los vectores\n/estadisticas — uso y preguntas sin respuesta"
 )

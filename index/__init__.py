@@ -28,11 +28,21 @@ from index.errors import (
 )
 from index.evaluation import evaluate, format_report
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats, UnansweredQuestion
+from index.ingest import PreparedDocument
 from index.lexical import fold
 from index.library import Library
-from index.loaders import SUPPORTED_EXTENSIONS, safe_file_name
+from index.loaders import (
+    SUPPORTED_EXTENSIONS,
+    FileFormat,
+    file_formats,
+    formats_listed,
+    register_format,
+    safe_file_name,
+    supported_extensions,
+    upload_name,
+)
 from index.outbox import Outbox, OutgoingNotification
-from index.source_files import MAX_FILE_BYTES
+from index.source_files import MAX_FILE_BYTES, check_download_size
 from index.subscriptions import EVERYTHING, Followed, Subscriptions
 
 __all__ = [
@@ -51,6 +61,7 @@ __all__ = [
     "EmptyDocumentError",
     "EmptyQuestionError",
     "EncodingError",
+    "FileFormat",
     "Followed",
     "Hit",
     "Library",
@@ -59,6 +70,7 @@ __all__ = [
     "Outbox",
     "OutgoingNotification",
     "PassageView",
+    "PreparedDocument",
     "SentenceTransformerEmbedder",
     "Settings",
     "SettingsError",
@@ -68,11 +80,17 @@ __all__ = [
     "TopicError",
     "UnansweredQuestion",
     "UnsupportedFormatError",
+    "check_download_size",
     "evaluate",
+    "file_formats",
     "fold",
     "format_report",
+    "formats_listed",
     "load_embedder",
     "load_settings",
+    "register_format",
     "safe_file_name",
     "sentence_spans",
+    "supported_extensions",
+    "upload_name",
 ]
