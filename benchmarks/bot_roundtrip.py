@@ -239,10 +239,7 @@ def measure_asks(
 
 async def on_encoder_thread(app: Application, func: Callable[..., T], *args: Any) -> T:  # type: ignore[type-arg]
     """Run `func` on the bot's own encoder thread (bot.worker.EncoderWorker), like `ask`."""
-    worker = getattr(app.bot_data.get("services"), "worker", None)
-    if worker is not None and hasattr(worker, "run"):
-        return cast(T, await worker.run(func, *args))
-    return await asyncio.to_thread(func, *args)
+    return cast(T, await app.bot_data.services.worker.run(func, *args))
 
 
 def _stage_rows(seq: Sequence[Sample]) -> list[list[object]]:

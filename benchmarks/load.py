@@ -402,7 +402,7 @@ async def run_database(
 
             timer = AskTimer(library)
             app = build_application(settings, library)
-            worker = app.bot_data["services"].worker
+            worker = app.bot_data.services.worker
             default_bound = int(worker._max_pending)
             runs: list[RunResult] = []
             async with polling(app):

@@ -12,12 +12,9 @@ from html import escape
 
 from telegram import CallbackQuery, Document, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    ContextTypes,
-)
 
 from bot import keyboards
-from bot.services import BotServices, services
+from bot.services import BotContext, BotServices, services
 from bot.status import QUEUED, Progress, StatusMessage, job_lock, reporting, reporting_errors
 from index import (
     AcuerdoError,
@@ -126,7 +123,7 @@ def _clash_html(namesakes: list[DocumentInfo], replace: DocumentInfo) -> str:
     return f"{found}\n¿Lo reemplazo con el archivo nuevo o lo añado como otro documento?"
 
 
-async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_document(update: Update, context: BotContext) -> None:
     """An admin sent a file: check it, download it, read it, then add it (or ask first)."""
     message = update.effective_message
     if message is None or message.document is None:
@@ -146,7 +143,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def _upload(
     status: StatusMessage,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     document: Document,
     name: str,
     caption: str | None,
@@ -181,7 +178,7 @@ async def _upload(
 
 async def _add(
     status: StatusMessage,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     upload: PendingUpload,
     replace_id: int | None,
 ) -> None:
@@ -208,7 +205,7 @@ async def _add(
 async def resolve_upload(
     query: CallbackQuery,
     message: Message,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     token: int,
     choice: int,
 ) -> None:
