@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from index.chunking import sentence_spans
 from index.config import BUNDLED_MODEL, Settings, load_settings
-from index.embedding import E5SmallEmbedder, Embedder, SentenceTransformerEmbedder, load_embedder
+from index.embedding import (
+    E5SmallEmbedder,
+    Embedder,
+    EmbedderKind,
+    EmbedderOptions,
+    SentenceTransformerEmbedder,
+    embedder_kinds,
+    load_embedder,
+    register_embedder,
+)
 from index.errors import (
     AcuerdoError,
     DocumentError,
@@ -58,6 +67,8 @@ __all__ = [
     "DocumentTooLargeError",
     "E5SmallEmbedder",
     "Embedder",
+    "EmbedderKind",
+    "EmbedderOptions",
     "EmptyDocumentError",
     "EmptyQuestionError",
     "EncodingError",
@@ -81,6 +92,7 @@ __all__ = [
     "UnansweredQuestion",
     "UnsupportedFormatError",
     "check_download_size",
+    "embedder_kinds",
     "evaluate",
     "file_formats",
     "fold",
@@ -88,6 +100,7 @@ __all__ = [
     "formats_listed",
     "load_embedder",
     "load_settings",
+    "register_embedder",
     "register_format",
     "safe_file_name",
     "sentence_spans",
