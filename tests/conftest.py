@@ -18,6 +18,7 @@ from index.embedding import E5SmallEmbedder, Matrix, normalise_rows
 from index.use_encoder import UniversalSentenceEncoder
 from tests import pgschemas
 from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
+from tests.cli_support import InProcessCli
 from tests.fake_telegram import FakeTelegram, no_proxy_env
 from tests.pgschemas import POSTGRES_ADMIN_URL
 from tests.tcpproxy import TcpProxy
@@ -155,6 +156,12 @@ def settings_for(tmp_path: Path):  # type: ignore[no-untyped-def]
 def e5() -> E5SmallEmbedder:
     """The real bundled multilingual-e5-small (loaded once per test session)."""
     return E5SmallEmbedder()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, e5: E5SmallEmbedder) -> InProcessCli:
+    """`acuerdo …` in this process, in `tmp_path`, with the session's e5 (tests/cli_support.py)."""
+    return InProcessCli(tmp_path, monkeypatch, e5)
 
 
 @pytest.fixture
