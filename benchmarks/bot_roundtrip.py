@@ -318,7 +318,7 @@ async def run(args: argparse.Namespace) -> str:
                 library = await asyncio.to_thread(Library.open, settings)
             else:  # as `acuerdo bot` (bot.app.run_bot) does
                 library = Library.open(settings)
-            secondary = getattr(library, "secondary", None)
+            secondary = library.secondary
             encoders = (library.embedder, secondary)
             facts.append(
                 ("encoders", " + ".join(f"`{e.model_id}`" for e in encoders if e is not None))
@@ -327,7 +327,7 @@ async def run(args: argparse.Namespace) -> str:
             asks = AskLog()
             asks.wrap(library)
             async with running(settings, library) as app:
-                limiter = getattr(app.bot, "rate_limiter", None)
+                limiter = app.bot.rate_limiter
                 facts.append(("PTB rate limiter", type(limiter).__name__ if limiter else "none"))
                 print("[bot] warm-up through the bot…", file=sys.stderr)
                 await sequential(fake, asks, questions[:5], 900, args.timeout)
