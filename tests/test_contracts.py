@@ -20,6 +20,7 @@ from index.calibration import GENERIC, load_calibration
 from index.embedding import calibration_for, embedder_kinds
 from index.loaders import load_bytes
 from index.use_encoder import load_secondary
+from tests.hashing import HASHING_MODEL
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,12 @@ def _use() -> Embedder:
 
 
 # Registered name (as in `EmbedderKind.names`) → how to build one for real.
-EMBEDDERS: dict[str, Callable[[], Embedder]] = {"e5": _e5, "st:": _minilm, "use": _use}
+EMBEDDERS: dict[str, Callable[[], Embedder]] = {
+    "e5": _e5,
+    "st:": _minilm,
+    "use": _use,
+    HASHING_MODEL: lambda: load_embedder(HASHING_MODEL),  # the tests' own (tests/hashing.py)
+}
 
 
 def test_every_registered_embedder_has_a_contract_case() -> None:
