@@ -239,10 +239,7 @@ def measure_asks(
 
 async def on_encoder_thread(app: Application, func: Callable[..., T], *args: Any) -> T:  # type: ignore[type-arg]
     """Run `func` on the bot's own encoder thread (bot.worker.EncoderWorker), like `ask`."""
-    worker = getattr(app.bot_data.get("services"), "worker", None)
-    if worker is not None and hasattr(worker, "run"):
-        return cast(T, await worker.run(func, *args))
-    return await asyncio.to_thread(func, *args)
+    return cast(T, await app.bot_data.services.worker.run(func, *args))
 
 
 def _stage_rows(seq: Sequence[Sample]) -> list[list[object]]:
@@ -321,7 +318,7 @@ async def run(args: argparse.Namespace) -> str:
                 library = await asyncio.to_thread(Library.open, settings)
             else:  # as `acuerdo bot` (bot.app.run_bot) does
                 library = Library.open(settings)
-            secondary = getattr(library, "secondary", None)
+            secondary = library.secondary
             encoders = (library.embedder, secondary)
             facts.append(
                 ("encoders", " + ".join(f"`{e.model_id}`" for e in encoders if e is not None))
@@ -330,7 +327,7 @@ async def run(args: argparse.Namespace) -> str:
             asks = AskLog()
             asks.wrap(library)
             async with running(settings, library) as app:
-                limiter = getattr(app.bot, "rate_limiter", None)
+                limiter = app.bot.rate_limiter
                 facts.append(("PTB rate limiter", type(limiter).__name__ if limiter else "none"))
                 print("[bot] warm-up through the bot…", file=sys.stderr)
                 await sequential(fake, asks, questions[:5], 900, args.timeout)

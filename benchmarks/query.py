@@ -67,38 +67,32 @@ def bench_queries(
 ) -> QueryResult:
     """ask() next to the bare query encodings and the search without the log write."""
     primary = library.embedder
-    secondary: Embedder | None = getattr(library, "secondary", None)
+    # Direct attribute reads: a benchmark whose subject moved must fail, not skip quietly.
+    secondary: Embedder | None = library.secondary
     retriever = library.retriever
     corpus = library.corpus()
-    lexical = getattr(corpus, "lexical", None)
-    if not hasattr(lexical, "search"):
-        lexical = None
-
-    flush_log = getattr(library, "flush_log", None)
+    lexical = corpus.lexical
+    flush_log = library.flush_log
 
     def one_pass(samples: dict[str, list[float]] | None) -> None:
         for question in questions:
             timings = {"ask": _timed(lambda q=question: library.ask(q, channel="bench"))}
-            if flush_log is not None:
-                # The row is inserted behind the answer; wait for it here, untimed in `ask`, so
-                # that the insert does not overlap (and slow) the bare encoder timings below.
-                timings["log_write"] = _timed(flush_log)
+            # The row is inserted behind the answer; wait for it here, untimed in `ask`, so
+            # that the insert does not overlap (and slow) the bare encoder timings below.
+            timings["log_write"] = _timed(flush_log)
             timings["embed_primary"] = _timed(lambda q=question: primary.embed_queries([q]))
             if secondary is not None:
                 timings["embed_secondary"] = _timed(lambda q=question: secondary.embed_queries([q]))
-            if retriever is not None and hasattr(retriever, "search"):
-                timings["search"] = _timed(
-                    lambda q=question: retriever.search(library.corpus(), q, k=5)
-                )
-            if lexical is not None:
-                timings["lexical"] = _timed(lambda q=question: lexical.search(q, 100))
+            timings["search"] = _timed(
+                lambda q=question: retriever.search(library.corpus(), q, k=5)
+            )
+            timings["lexical"] = _timed(lambda q=question: lexical.search(q, 100))
             if samples is not None:
                 for key, value in timings.items():
                     samples[key].append(value)
 
     def logged() -> int | None:
-        stats = getattr(library, "stats", None)
-        return stats().questions if stats else None
+        return library.stats().questions
 
     for _ in range(warmup):
         one_pass(None)
@@ -190,10 +184,7 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
     from index.library import Library as LibraryClass
 
     def find(module: str, name: str) -> Any:
-        try:
-            return getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            return None
+        return getattr(importlib.import_module(module), name)  # missing: fail, never skip
 
     lexical_index = find("index.lexical", "LexicalIndex")
     vector_index = find("index.vectors", "VectorIndex")
@@ -202,7 +193,7 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
         ("`Library.ask` (total)", LibraryClass.ask),
         ("primary encoder `embed_queries`", type(library.embedder).embed_queries),
     ]
-    secondary = getattr(library, "secondary", None)
+    secondary = library.secondary
     if secondary is not None and type(secondary) is not type(library.embedder):
         targets += [
             ("second encoder `embed_queries`", type(secondary).embed_queries),
@@ -211,26 +202,22 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
                 type(secondary).embed_passages,
             ),
         ]
-    retriever = library.retriever
-    if retriever is not None:
-        for name in ("highlight", "_confidence", "_dense"):
-            if hasattr(type(retriever), name):
-                targets.append((f"`Retriever.{name}`", getattr(type(retriever), name)))
+    retriever = type(library.retriever)
     targets += [
-        ("`VectorIndex.search` (FAISS)", getattr(vector_index, "search", None)),
-        ("`LexicalIndex.search` (BM25)", getattr(lexical_index, "search", None)),
-        ("`LexicalIndex.term_overlap`", getattr(lexical_index, "term_overlap", None)),
+        ("`Retriever.search`", retriever.search),
+        ("`Retriever.highlight`", retriever.highlight),
+        ("`VectorIndex.search` (FAISS)", vector_index.search),
+        ("`LexicalIndex.search` (BM25)", lexical_index.search),
+        ("`LexicalIndex.term_overlap`", lexical_index.term_overlap),
         (
             "`QueryLogWriter.record` (query id + queue the row; inserted on the writer's thread)",
-            getattr(find("index.querylog", "QueryLogWriter"), "record", None),
+            find("index.querylog", "QueryLogWriter").record,
         ),
     ]
     raw: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     rows = []
     for label, function in targets:
-        code = getattr(function, "__code__", None)
-        if code is None:
-            continue
+        code = function.__code__  # type: ignore[attr-defined]
         entry = raw.get((code.co_filename, code.co_firstlineno, code.co_name))
         if entry is not None:
             rows.append((label, int(entry[1]), float(entry[3])))
@@ -401,7 +388,7 @@ def bench_indexing(
     from index.ingest import prepare_document
 
     encoders: list[tuple[str, Embedder]] = [("primary", library.embedder)]
-    secondary = getattr(library, "secondary", None)
+    secondary = library.secondary
     if secondary is not None:
         encoders.append(("secondary", secondary))
     seen: set[str] = set()

@@ -18,19 +18,18 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot import keyboards, render
-from bot.services import services
+from bot.services import BotContext, services
 from bot.status import QUEUED, Progress, StatusMessage, job_lock, reporting, reporting_errors
 from bot.uploads import info_html, receive_document, resolve_upload
 
 log = logging.getLogger("acuerdo.bot.admin")
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 ADMIN_COMMANDS = ("documentos", "borrar", "reindex", "estadisticas")
 
@@ -64,7 +63,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             private & filters.Document.ALL, _admin_only(receive_document, NOT_ADMIN_UPLOAD)
         )
     )
-    add(CallbackQueryHandler(button, pattern=r"^(up|del):"))
+    add(CallbackQueryHandler(upload_button, pattern=keyboards.pattern("up", 2)))
+    add(CallbackQueryHandler(delete_button, pattern=keyboards.pattern("del", 3)))
+    # Anything else of theirs (e.g. `del:<id>:<choice>`, from before confirmations carried the
+    # content hash) is refused here rather than by the user-facing buttons' catch-all.
+    add(CallbackQueryHandler(invalid_button, pattern=r"^(up|del):"))
 
 
 # -- who may do what ------------------------------------------------------------------------------
@@ -87,7 +90,7 @@ def _admin_only(handler: Handler, refusal: str = NOT_ADMIN_COMMAND) -> Handler:
     """Run `handler` for admins; everybody else gets `refusal` and a warning in the log."""
 
     @functools.wraps(handler)
-    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def guarded(update: Update, context: BotContext) -> None:
         user = update.effective_user
         user_id = user.id if user is not None else None
         if services(context).is_admin(user_id):
@@ -100,7 +103,7 @@ def _admin_only(handler: Handler, refusal: str = NOT_ADMIN_COMMAND) -> Handler:
     return guarded
 
 
-async def command_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def command_in_group(update: Update, context: BotContext) -> None:
     """Admin commands in groups: point to the private chat (and log non-admins)."""
     user = update.effective_user
     user_id = user.id if user is not None else None
@@ -113,34 +116,58 @@ async def command_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 # -- buttons --------------------------------------------------------------------------------------
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`up:<token>:<1 replace|2 new|0 cancel>` and `del:<id>:<content tag>:<1 yes|0 no>`."""
+async def _admin_press(update: Update, context: BotContext) -> tuple[CallbackQuery, Message] | None:
+    """The press and its message when an admin pressed; otherwise answered here, and None."""
     query = update.callback_query
     if query is None:
-        return
+        return None
     if not services(context).is_admin(query.from_user.id):
         _log_refusal(query.from_user.id, f"button {query.data!r}")
         await query.answer(NOT_ADMIN_BUTTON, show_alert=True)
+        return None
+    if not isinstance(query.message, Message):
+        await query.answer(INVALID_BUTTON)
+        return None
+    return query, query.message
+
+
+async def upload_button(update: Update, context: BotContext) -> None:
+    """`up:<token>:<1 replace|2 new|0 cancel>`."""
+    pressed = await _admin_press(update, context)
+    if pressed is None:
         return
-    data = keyboards.decode(query.data)
-    message = query.message if isinstance(query.message, Message) else None
-    if data is None or message is None:
+    query, message = pressed
+    token, choice = keyboards.button_args(query.data)
+    if choice not in (0, 1, 2):
         await query.answer(INVALID_BUTTON)
         return
-    args = data.args
-    if data.kind == "up" and len(args) == 2 and args[1] in (0, 1, 2):
-        await resolve_upload(query, message, context, args[0], args[1])
-    elif data.kind == "del" and len(args) == 3 and args[2] in (0, 1):
-        # Bound to the content, not only the id: a stale confirmation never removes another.
-        await _resolve_delete(query, message, context, args[0], args[1], args[2])
-    else:  # includes `del:<id>:<choice>` buttons sent before confirmations carried the hash
+    await resolve_upload(query, message, context, token, choice)
+
+
+async def delete_button(update: Update, context: BotContext) -> None:
+    """`del:<id>:<content tag>:<1 yes|0 no>`; bound to the content, not only the id, so a stale
+    confirmation never removes another document."""
+    pressed = await _admin_press(update, context)
+    if pressed is None:
+        return
+    query, message = pressed
+    document_id, tag, choice = keyboards.button_args(query.data)
+    if choice not in (0, 1):
         await query.answer(INVALID_BUTTON)
+        return
+    await _resolve_delete(query, message, context, document_id, tag, choice)
+
+
+async def invalid_button(update: Update, context: BotContext) -> None:
+    pressed = await _admin_press(update, context)
+    if pressed is not None:
+        await pressed[0].answer(INVALID_BUTTON)
 
 
 # -- commands -------------------------------------------------------------------------------------
 
 
-async def list_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_documents(update: Update, context: BotContext) -> None:
     """/documentos: id, title, passages and date of every document."""
     if update.effective_message is None:
         return
@@ -148,7 +175,7 @@ async def list_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await update.effective_message.reply_html(render.admin_documents_html(documents))
 
 
-async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_delete(update: Update, context: BotContext) -> None:
     """/borrar <id>: confirm with buttons before removing anything."""
     message = update.effective_message
     if message is None:
@@ -176,7 +203,7 @@ async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def _resolve_delete(
     query: CallbackQuery,
     message: Message,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     document_id: int,
     tag: int,
     choice: int,
@@ -201,7 +228,7 @@ async def _resolve_delete(
     await reporting_errors(status, delete())
 
 
-async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reindex(update: Update, context: BotContext) -> None:
     """/reindex: re-embed every passage; the old index answers until the new one is swapped in."""
     message = update.effective_message
     if message is None:
@@ -211,7 +238,7 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reporting_errors(status, _rebuild(status, context))
 
 
-async def _rebuild(status: StatusMessage, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _rebuild(status: StatusMessage, context: BotContext) -> None:
     lock = job_lock(context)
     progress = Progress(QUEUED if lock.locked() else "⏳ Reconstruyendo el índice…")
 
@@ -226,7 +253,7 @@ async def _rebuild(status: StatusMessage, context: ContextTypes.DEFAULT_TYPE) ->
     )
 
 
-async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_stats(update: Update, context: BotContext) -> None:
     """/estadisticas: questions, share answered, feedback, top unanswered questions."""
     if update.effective_message is None:
         return

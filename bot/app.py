@@ -10,7 +10,6 @@ from telegram import BotCommand
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -24,7 +23,7 @@ from bot.notifier import Notifier
 from bot.polling import ScreeningBot, serve_polling
 from bot.priority import PriorityRateLimiter
 from bot.ratelimit import UserRateLimiter
-from bot.services import BotServices
+from bot.services import BotData, BotServices, bot_data_type, context_types
 from bot.worker import EncoderWorker
 from index import Library, Settings, StorageError
 
@@ -54,22 +53,13 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         rate_limiter=PriorityRateLimiter(max_retries=3, bulk_per_second=settings.notify_per_second),
     )
-    application = (
-        ApplicationBuilder()
-        .bot(bot)
-        .concurrent_updates(True)
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
-        .build()
-    )
-    application.bot_data["services"] = BotServices(
+    services = BotServices(
         library=library,
         worker=EncoderWorker(),
         limiter=UserRateLimiter(settings.questions_per_minute),
         admin_ids=settings.telegram_admin_ids,
     )
-    application.bot_data["poll_seconds"] = settings.index_poll_seconds
-    application.bot_data["notifier"] = Notifier(
+    notifier = Notifier(
         bot,
         library.outbox(
             lease_seconds=settings.outbox_lease_seconds,
@@ -78,6 +68,16 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         library.subscriptions,
         poll_seconds=settings.outbox_poll_seconds,
         backoff_seconds=settings.outbox_backoff_seconds,
+    )
+    data = bot_data_type(services, notifier, poll_seconds=settings.index_poll_seconds)
+    application = (
+        ApplicationBuilder()
+        .bot(bot)
+        .context_types(context_types(data))
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
     )
     _register(application)
     return application
@@ -95,7 +95,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     admin.register(application)
     follow.register(application)
     add(InlineQueryHandler(inline.inline_query))
-    add(CallbackQueryHandler(buttons.callback))
+    buttons.register(application)  # after admin's and follow's: its last handler takes the rest
     add(
         MessageHandler(
             private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text
@@ -109,27 +109,24 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     await application.bot.set_my_commands(USER_COMMANDS)
-    poll = float(application.bot_data.get("poll_seconds", 2.0))
-    application.bot_data["refresher"] = asyncio.create_task(_refresh_loop(application, poll))
-    notifier: Notifier = application.bot_data["notifier"]
-    application.bot_data["sender"] = asyncio.create_task(notifier.run())
+    data: BotData = application.bot_data
+    data.tasks.append(asyncio.create_task(_refresh_loop(data.services.library, data.poll_seconds)))
+    data.tasks.append(asyncio.create_task(data.notifier.run()))
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    for name in ("sender", "refresher"):
-        task = application.bot_data.pop(name, None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    services = application.bot_data["services"]
-    services.worker.shutdown()
-    await asyncio.to_thread(services.library.close)
+    data: BotData = application.bot_data
+    while data.tasks:
+        task = data.tasks.pop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    data.services.worker.shutdown()
+    await asyncio.to_thread(data.services.library.close)
 
 
-async def _refresh_loop(application: Application, seconds: float) -> None:  # type: ignore[type-arg]
+async def _refresh_loop(library: Library, seconds: float) -> None:
     """Pick up documents added or removed by other processes; the rebuild runs off the loop."""
-    library: Library = application.bot_data["services"].library
     while True:
         await asyncio.sleep(seconds)
         try:

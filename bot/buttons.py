@@ -12,11 +12,11 @@ import functools
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot import keyboards, render
 from bot.handlers import answer_question, show_passage
-from bot.services import BotServices, services
+from bot.services import BotContext, BotServices, services
 from index import Answer, NotFoundError
 
 INVALID_BUTTON = "Este botón ya no es válido."
@@ -28,49 +28,91 @@ NOT_YOURS = (
 PASSAGE_GONE = "Ese pasaje ya no está disponible: el documento fue retirado. Vuelva a preguntar."
 
 
-async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every inline button of user-facing messages."""
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """One handler per kind of button (see `keyboards.pattern`), then one for anything else."""
+    add = application.add_handler
+    add(CallbackQueryHandler(other_passage, pattern=keyboards.pattern("n", 2)))
+    add(CallbackQueryHandler(feedback, pattern=keyboards.pattern("f", 3)))
+    add(CallbackQueryHandler(example, pattern=keyboards.pattern("ex", 1)))
+    add(CallbackQueryHandler(passage, pattern=keyboards.pattern("p", 1)))
+    add(CallbackQueryHandler(invalid))  # registered last: old, forged or malformed buttons
+
+
+def _asked_in(query: CallbackQuery) -> int | None:
+    """The chat of the message under the button: answers belong to whoever asked them there."""
+    return query.message.chat.id if query.message is not None else None
+
+
+async def other_passage(update: Update, context: BotContext) -> None:
+    """`n:<query id>:<position>`: «Otro pasaje» / «Anterior»."""
     query = update.callback_query
     if query is None:
         return
-    data = keyboards.decode(query.data)
-    svc = services(context)
-    user_id = query.from_user.id
+    chat_id = _asked_in(query)
+    if chat_id is None:
+        await query.answer(NOT_YOURS)
+        return
     message = query.message if isinstance(query.message, Message) else None
-    if data is None:
+    args = keyboards.button_args(query.data)
+    await _other_passage(
+        query, message, services(context), args, user_id=query.from_user.id, chat_id=chat_id
+    )
+
+
+async def feedback(update: Update, context: BotContext) -> None:
+    """`f:<query id>:<passage id>:<1 helpful|0 not>`: 👍 / 👎."""
+    query = update.callback_query
+    if query is None:
+        return
+    chat_id = _asked_in(query)
+    if chat_id is None:
+        await query.answer(NOT_YOURS)
+        return
+    qid, passage_id, helpful = keyboards.button_args(query.data)
+    stored = await asyncio.to_thread(
+        functools.partial(
+            services(context).library.feedback,
+            qid,
+            user_id=query.from_user.id,
+            chat_id=chat_id,
+            helpful=bool(helpful),
+            passage_id=passage_id,
+        )
+    )
+    await query.answer("¡Gracias por su valoración!" if stored else NOT_YOURS)
+
+
+async def example(update: Update, context: BotContext) -> None:
+    """`ex:<n>`: ask the n-th example question of /start."""
+    query = update.callback_query
+    if query is None:
+        return
+    (index,) = keyboards.button_args(query.data)
+    examples = services(context).examples
+    if not 0 <= index < len(examples):
         await query.answer(INVALID_BUTTON)
         return
-    if data.kind in ("n", "f"):
-        # Answers belong to whoever asked them, in the chat where they asked.
-        chat_id = query.message.chat.id if query.message is not None else None
-        if chat_id is None:
-            await query.answer(NOT_YOURS)
-        elif data.kind == "n" and len(data.args) == 2:
-            await _other_passage(query, message, svc, data.args, user_id=user_id, chat_id=chat_id)
-        elif data.kind == "f" and len(data.args) == 3:
-            qid, passage_id, helpful = data.args
-            stored = await asyncio.to_thread(
-                functools.partial(
-                    svc.library.feedback,
-                    qid,
-                    user_id=user_id,
-                    chat_id=chat_id,
-                    helpful=bool(helpful),
-                    passage_id=passage_id,
-                )
-            )
-            await query.answer("¡Gracias por su valoración!" if stored else NOT_YOURS)
-        else:
-            await query.answer(INVALID_BUTTON)
-    elif data.kind == "ex" and len(data.args) == 1 and 0 <= data.args[0] < len(svc.examples):
-        await query.answer()
-        if message is not None:
-            await answer_question(message, context, svc.examples[data.args[0]], asker=user_id)
-    elif data.kind == "p" and len(data.args) == 1 and message is not None:
-        await query.answer()
-        await show_passage(message, context, data.args[0], edit=True)
-    else:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await answer_question(query.message, context, examples[index], asker=query.from_user.id)
+
+
+async def passage(update: Update, context: BotContext) -> None:
+    """`p:<passage id>`: show that passage in place of the message."""
+    query = update.callback_query
+    if query is None:
+        return
+    if not isinstance(query.message, Message):
         await query.answer(INVALID_BUTTON)
+        return
+    await query.answer()
+    (passage_id,) = keyboards.button_args(query.data)
+    await show_passage(query.message, context, passage_id, edit=True)
+
+
+async def invalid(update: Update, context: BotContext) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(INVALID_BUTTON)
 
 
 async def _other_passage(

@@ -12,7 +12,15 @@ from pathlib import Path
 from bot.asking import MAX_K, bad_argument, cmd_ask
 from bot.render import answer_text, clipped
 from bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
-from index import AcuerdoError, Library, Settings, evaluate, format_report, load_settings
+from index import (
+    AcuerdoError,
+    Library,
+    Settings,
+    evaluate,
+    format_report,
+    formats_listed,
+    load_settings,
+)
 
 log = logging.getLogger("acuerdo")
 
@@ -60,7 +68,8 @@ def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
     for raw in args.paths:
         path = Path(raw)
         label = printable(path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-        result = library.add_path(path, title=args.title, progress=_progress_bar(label))
+        prepared = library.prepare_path(path, title=args.title)
+        result = library.add_prepared(prepared, progress=_progress_bar(label))
         doc = result.document
         verb = "añadido" if result.created else "ya estaba indexado (sin cambios)"
         print(f"[{doc.id}] {printable(doc.title)}: {doc.passages} pasajes, {verb}")
@@ -195,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="gestiona los documentos indexados")
     index_commands = index.add_subparsers(dest="index_command", required=True)
-    add = index_commands.add_parser("add", help="añade documentos (.txt, .md, .pdf, .docx, .html)")
+    add = index_commands.add_parser("add", help=f"añade documentos ({formats_listed(last=', ')})")
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--title", help="título del documento (por defecto, el del archivo)")
     add.set_defaults(handler=cmd_index_add)

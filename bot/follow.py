@@ -15,10 +15,10 @@ from html import escape
 from telegram import Chat, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import keyboards, render
-from bot.services import services
+from bot.services import BotContext, services
 from index import EVERYTHING, NotFoundError, TopicError
 
 log = logging.getLogger("acuerdo.bot")
@@ -43,7 +43,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CallbackQueryHandler(stop_button, pattern=rf"^{keyboards.STOP_FOLLOWING}:"))
 
 
-async def _may_manage(chat: Chat, user_id: int | None, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _may_manage(chat: Chat, user_id: int | None, context: BotContext) -> bool:
     """Anyone in their private chat; in a group, its admins (asked of Telegram now)."""
     if chat.type == ChatType.PRIVATE:
         return user_id is not None and user_id == chat.id
@@ -57,7 +57,7 @@ async def _may_manage(chat: Chat, user_id: int | None, context: ContextTypes.DEF
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
+async def _allowed(update: Update, context: BotContext) -> Message | None:
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None:
@@ -69,7 +69,7 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Messag
     return message
 
 
-async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def follow(update: Update, context: BotContext) -> None:
     """/seguir <tema>, /seguir todo; /seguir alone explains."""
     message = await _allowed(update, context)
     if message is None:
@@ -94,7 +94,7 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_html(text)
 
 
-async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def following(update: Update, context: BotContext) -> None:
     """/siguiendo: the chat's topics with a stop button each."""
     message = update.effective_message
     if message is None:
@@ -106,7 +106,7 @@ async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop(update: Update, context: BotContext) -> None:
     """/dejar <n>: stop the n-th topic of /siguiendo."""
     message = await _allowed(update, context)
     if message is None:
@@ -127,7 +127,7 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(STOPPED.format(topic=_name(gone.topic, gone.everything)))
 
 
-async def stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop_button(update: Update, context: BotContext) -> None:
     """«Dejar de seguir»: only in the chat that owns the subscription, by whoever manages it."""
     query = update.callback_query
     if query is None:

@@ -8,12 +8,11 @@ import re
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import ContextTypes
 
 from bot import keyboards, render
-from bot.services import services
+from bot.services import BotContext, services
 from bot.worker import BusyError
-from index import AcuerdoError, NotFoundError
+from index import AcuerdoError, NotFoundError, formats_listed
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -32,13 +31,13 @@ HELP_TEXT = (
 
 ADMIN_HELP = (
     "\n\n<b>Administración</b> (solo en este chat privado)\n"
-    "Envíeme un archivo .txt, .md, .pdf, .docx o .html para indexarlo (el pie de foto es el "
+    f"Envíeme un archivo {formats_listed(last=' o ')} para indexarlo (el pie de foto es el "
     "título).\n/documentos — documentos indexados\n/borrar &lt;id&gt; — retirar un documento\n"
     "/reindex — recalcular todos los vectores\n/estadisticas — uso y preguntas sin respuesta"
 )
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Greet, say what the bot knows and offer example questions; `/start p<id>` opens a passage."""
     message = update.effective_message
     if message is None:
@@ -60,7 +59,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_html(text, reply_markup=keyboards.examples_keyboard(svc.examples))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """/ayuda and /help."""
     if update.effective_message is None:
         return
@@ -72,7 +71,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_html(text)
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: BotContext) -> None:
     """/fuentes: documents with titles, dates and a link to their first passage."""
     if update.effective_message is None:
         return
@@ -83,14 +82,14 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: BotContext) -> None:
     """In a private chat any text is a question."""
     message = update.effective_message
     if message is not None and message.text is not None:
         await answer_question(message, context, message.text)
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: BotContext) -> None:
     """/pregunta <texto> (groups and private chats)."""
     message = update.effective_message
     if message is None:
@@ -105,7 +104,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await answer_question(message, context, question)
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: BotContext) -> None:
     """In groups, answer only when mentioned or when someone replies to the bot."""
     message = update.effective_message
     if message is None or message.text is None:
@@ -144,7 +143,7 @@ def _strip_mention(message: Message, username: str, bot_id: int) -> str | None:
 
 async def answer_question(
     message: Message,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     question: str,
     *,
     asker: int | None = None,
@@ -201,9 +200,7 @@ async def answer_question(
     )
 
 
-async def show_passage_link(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, raw_id: str
-) -> None:
+async def show_passage_link(message: Message, context: BotContext, raw_id: str) -> None:
     """`/start p<id>` from a passage link."""
     if not raw_id.isdigit():
         await message.reply_text(
@@ -214,7 +211,7 @@ async def show_passage_link(
 
 
 async def show_passage(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, passage_id: int, *, edit: bool
+    message: Message, context: BotContext, passage_id: int, *, edit: bool
 ) -> None:
     """One passage with previous/next paragraph buttons."""
     try:
@@ -232,7 +229,7 @@ async def show_passage(
         await message.reply_html(text, reply_markup=markup)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice notes… in a private chat: say what the bot can do."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(
@@ -241,7 +238,7 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """A command we do not have, in a private chat."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(
@@ -249,7 +246,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
 
 
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def error_handler(update: object, context: BotContext) -> None:
     """Log the failure (the token is redacted by the logging filter) and apologise."""
     error = context.error
     log.error("error while handling an update: %s", type(error).__name__, exc_info=error)

@@ -9,10 +9,9 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from bot import render
-from bot.services import services
+from bot.services import BotContext, services
 from bot.worker import BusyError
 from index import Hit
 
@@ -25,7 +24,7 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """Answer with quotes for in-scope queries, and only a hint otherwise."""
     query = update.inline_query
     if query is None:

@@ -46,6 +46,17 @@ def decode(data: str | None) -> Callback | None:
     return Callback(kind, tuple(int(x) for x in rest))
 
 
+def pattern(kind: str, arity: int) -> str:
+    """The callback data `encode(kind, <arity ids>)` produces, for `CallbackQueryHandler`."""
+    return rf"^{kind}(?::[0-9]{{1,18}}){{{arity}}}$"
+
+
+def button_args(data: str | None) -> tuple[int, ...]:
+    """The ids of callback data a `pattern` matched."""
+    decoded = decode(data)
+    return decoded.args if decoded is not None else ()
+
+
 def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyboardMarkup | None:
     """Otro pasaje / Anterior, 👍 / 👎 and (in private chats) Compartir."""
     if answer.query_id is None or not answer.hits:

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import Update
@@ -119,16 +120,24 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def start_polling(application: Application) -> None:  # type: ignore[type-arg]
-    """post_init, start, then poll for `ALLOWED_UPDATES` (tests start the bot the same way)."""
+    """post_init, start, then poll (an initialised application; tests start the bot this way)."""
+    await _start(application)
+    await _poll(application)
+
+
+async def _start(application: Application) -> None:  # type: ignore[type-arg]
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+
+
+async def _poll(application: Application) -> None:  # type: ignore[type-arg]
     warnings = BoundedWarnings()
 
     def polling_failed(exc: TelegramError) -> None:  # the updater backs off by itself (≤ 30 s)
         warnings.warn("polling Telegram failed: %s", type(exc).__name__)
 
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
-    assert application.updater is not None
+    assert application.updater is not None  # built by ApplicationBuilder in bot/app.py
     await application.updater.start_polling(
         poll_interval=0.0,
         timeout=POLL_TIMEOUT,
@@ -138,28 +147,46 @@ async def start_polling(application: Application) -> None:  # type: ignore[type-
     )
 
 
-async def stop_application(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop polling, the handlers, our own machinery, then the HTTP clients."""
+async def _stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop polling, the handlers, then our own machinery (post_shutdown)."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
     if application.post_shutdown is not None:
         await application.post_shutdown(application)
+
+
+async def stop_application(application: Application) -> None:  # type: ignore[type-arg]
+    """`_stop`, then the HTTP clients (what `async with application` does on the way out)."""
+    await _stop(application)
     await application.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def serving(application: Application, stop: asyncio.Event) -> AsyncIterator[bool]:  # type: ignore[type-arg]
+    """The one lifecycle of both modes: wait for Telegram, then `async with application` (whose
+    exit shuts the HTTP clients down) around post_init and start; on the way out `_stop`.
+    Yields False, having shut our machinery down, if `stop` came before Telegram answered."""
+    if not await connect(application, stop):  # initialize(), retried: `async with` won't redo it
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+        yield False
+        return
+    async with application:
+        await _start(application)
+        try:
+            yield True
+        finally:
+            await _stop(application)
 
 
 async def serve_polling(application: Application) -> None:  # type: ignore[type-arg]
     """`acuerdo bot`: wait for Telegram, poll until SIGINT/SIGTERM, stop cleanly."""
     stop = asyncio.Event()
     stop_on_signals(stop)
-    if not await connect(application, stop):
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
-        return
-    try:
-        await start_polling(application)
-        log.info("polling Telegram for %s", ", ".join(ALLOWED_UPDATES))
-        await stop.wait()
-    finally:
-        await stop_application(application)
+    async with serving(application, stop) as ready:
+        if ready:
+            await _poll(application)
+            log.info("polling Telegram for %s", ", ".join(ALLOWED_UPDATES))
+            await stop.wait()

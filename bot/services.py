@@ -1,12 +1,20 @@
-"""What the handlers need, built once per application and kept in `bot_data`."""
+"""What the handlers share, built once per application: `context.bot_data`, typed.
+
+PTB creates `bot_data` itself, with no arguments, from `ContextTypes(bot_data=…)`; `bot_data_type`
+hands it a class whose instances already hold the services, so no handler has to look a key up
+or check that it is there.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.notifier import Notifier
 from bot.ratelimit import UserRateLimiter
 from bot.worker import EncoderWorker
 from index import Library
@@ -36,8 +44,40 @@ class BotServices:
         return user_id is not None and user_id in self.admin_ids
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
-    """The services stored by `build_application`."""
-    found = context.bot_data["services"]
-    assert isinstance(found, BotServices)
-    return found
+@dataclass
+class BotData:
+    """`context.bot_data`: the services and the application's own background machinery."""
+
+    services: BotServices
+    notifier: Notifier
+    poll_seconds: float = 2.0
+    # One embedding job at a time: two would fight questions for the same two cores.
+    job_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)  # started by post_init
+
+
+def bot_data_type(
+    services: BotServices, notifier: Notifier, *, poll_seconds: float
+) -> type[BotData]:
+    """A `BotData` class PTB can instantiate without arguments, bound to these services."""
+
+    class ApplicationData(BotData):
+        def __init__(self) -> None:
+            super().__init__(services, notifier, poll_seconds)
+
+    return ApplicationData
+
+
+BotContext = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
+"""The context every handler receives (`ContextTypes(bot_data=…)` in bot/app.py)."""
+
+
+def context_types(
+    data: type[BotData],
+) -> ContextTypes[BotContext, dict[Any, Any], dict[Any, Any], BotData]:
+    return ContextTypes(bot_data=data)
+
+
+def services(context: BotContext) -> BotServices:
+    """The services `build_application` bound to this application."""
+    return context.bot_data.services

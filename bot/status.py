@@ -14,10 +14,8 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    ContextTypes,
-)
 
+from bot.services import BotContext
 from index import (
     AcuerdoError,
 )
@@ -109,12 +107,9 @@ async def reporting(status: StatusMessage, progress: Progress) -> AsyncIterator[
         await task
 
 
-def job_lock(context: ContextTypes.DEFAULT_TYPE) -> asyncio.Lock:
+def job_lock(context: BotContext) -> asyncio.Lock:
     """One embedding job at a time: two would fight questions for the same two cores."""
-    lock = context.bot_data.get("admin_job_lock")
-    if not isinstance(lock, asyncio.Lock):
-        lock = context.bot_data["admin_job_lock"] = asyncio.Lock()
-    return lock
+    return context.bot_data.job_lock
 
 
 async def reporting_errors(status: StatusMessage, job: Awaitable[None]) -> None:

@@ -5,31 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import secrets
 import time
 from dataclasses import dataclass
 from html import escape
-from pathlib import PurePath
 
 from telegram import CallbackQuery, Document, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    ContextTypes,
-)
 
 from bot import keyboards
-from bot.services import BotServices, services
+from bot.services import BotContext, BotServices, services
 from bot.status import QUEUED, Progress, StatusMessage, job_lock, reporting, reporting_errors
 from index import (
-    SUPPORTED_EXTENSIONS,
     AcuerdoError,
     AddResult,
     DocumentError,
     DocumentInfo,
     DocumentTooLargeError,
-    UnsupportedFormatError,
-    safe_file_name,
+    PreparedDocument,
+    check_download_size,
+    upload_name,
 )
 
 log = logging.getLogger("acuerdo.bot.admin")
@@ -37,57 +32,20 @@ log = logging.getLogger("acuerdo.bot.admin")
 # Each pending upload holds the file's bytes (up to 20 MB) until an admin answers.
 MAX_PENDING_UPLOADS = 5
 PENDING_TTL_SECONDS = 3600.0
-_MB = 1024 * 1024
 UPLOAD_EXPIRED = (
     "Esa subida ya no está disponible (quizá me reinicié o pasó demasiado tiempo). "
     "Vuelva a enviar el archivo, por favor."
 )
 DOWNLOAD_FAILED = "No pude descargar el archivo de Telegram. Vuelva a enviarlo, por favor."
 
-# Telegram may omit the file name; the MIME type then tells which reader to use.
-_MIME_EXTENSIONS = {
-    "text/plain": ".txt",
-    "text/markdown": ".md",
-    "application/pdf": ".pdf",
-    "text/html": ".html",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-}
-
 
 @dataclass(frozen=True)
 class PendingUpload:
-    """A downloaded file waiting for the admin to say whether it replaces its namesake."""
+    """A read file waiting for the admin to say whether it replaces its namesake."""
 
-    name: str
-    data: bytes
-    title: str
+    prepared: PreparedDocument
     replace_id: int | None
     created: float
-
-
-def _size(size: int) -> str:
-    return f"{math.ceil(size * 10 / _MB) / 10:.1f}".replace(".", ",")
-
-
-def _check_size(size: int | None, limit: int) -> None:
-    if size is not None and size > limit:
-        raise DocumentTooLargeError(
-            f"El archivo ocupa {_size(size)} MB y el máximo que puedo descargar es "
-            f"{_size(limit)} MB. Divídalo en partes más pequeñas y envíelas por separado."
-        )
-
-
-def _upload_name(document: Document) -> str:
-    """The sanitised file name, refused before downloading when its type is unsupported."""
-    raw = document.file_name or "documento" + _MIME_EXTENSIONS.get(document.mime_type or "", "")
-    name = safe_file_name(raw)  # no folders or control characters; DocumentError if none remain
-    if PurePath(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-        listed = ", ".join(SUPPORTED_EXTENSIONS[:-1]) + f" y {SUPPORTED_EXTENSIONS[-1]}"
-        raise UnsupportedFormatError(
-            f"No puedo leer «{name}»: los formatos admitidos son {listed}. Guarde el documento "
-            "en uno de ellos (por ejemplo, como PDF o DOCX) y vuelva a enviarlo."
-        )
-    return name
 
 
 async def _download(document: Document, limit: int) -> bytes:
@@ -106,7 +64,7 @@ async def _download(document: Document, limit: int) -> bytes:
         # Only the type: a network error's text may contain the file URL, token included.
         log.warning("document download failed: %s", type(exc).__name__)
         raise DocumentError(DOWNLOAD_FAILED) from exc
-    _check_size(len(data), limit)  # file_size is optional in the update
+    check_download_size(len(data), limit)  # file_size is optional in the update
     return data
 
 
@@ -165,15 +123,15 @@ def _clash_html(namesakes: list[DocumentInfo], replace: DocumentInfo) -> str:
     return f"{found}\n¿Lo reemplazo con el archivo nuevo o lo añado como otro documento?"
 
 
-async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_document(update: Update, context: BotContext) -> None:
     """An admin sent a file: check it, download it, read it, then add it (or ask first)."""
     message = update.effective_message
     if message is None or message.document is None:
         return
     svc = services(context)
     try:  # refuse what we cannot use before spending a download on it
-        name = _upload_name(message.document)
-        _check_size(message.document.file_size, svc.max_upload_bytes)
+        name = upload_name(message.document.file_name, message.document.mime_type)
+        check_download_size(message.document.file_size, svc.max_upload_bytes)
     except AcuerdoError as exc:
         await message.reply_text(str(exc))
         return
@@ -185,7 +143,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def _upload(
     status: StatusMessage,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     document: Document,
     name: str,
     caption: str | None,
@@ -195,7 +153,8 @@ async def _upload(
     async with reporting(status, progress):
         data = await _download(document, svc.max_upload_bytes)
         progress.set(f"⏳ Leyendo «{escape(name)}»…")
-        # In a child process with a time and memory limit: a bad file never stalls the bot.
+        # The one parse, in a child process with a time and memory limit: a bad file never
+        # stalls the bot. What it returns is what gets stored, whatever the admin answers.
         prepared = await asyncio.to_thread(svc.library.prepare_document, name, data, title=caption)
         same = await asyncio.to_thread(svc.library.document_with_content, prepared.sha256)
         namesakes = (
@@ -205,10 +164,10 @@ async def _upload(
         await status.show(_added_html(AddResult(same, created=False), None), final=True)
         return
     if not namesakes:
-        await _add(status, context, PendingUpload(name, data, prepared.title, None, 0.0), None)
+        await _add(status, context, PendingUpload(prepared, None, 0.0), None)
         return
     replace = max(namesakes, key=lambda d: d.id)  # the newest namesake
-    upload = PendingUpload(name, data, prepared.title, replace.id, time.monotonic())
+    upload = PendingUpload(prepared, replace.id, time.monotonic())
     token = _remember(svc, upload)
     await status.show(
         _clash_html(namesakes, replace),
@@ -219,13 +178,13 @@ async def _upload(
 
 async def _add(
     status: StatusMessage,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     upload: PendingUpload,
     replace_id: int | None,
 ) -> None:
     """Embed and store off the event loop, showing "N de M pasajes" as it goes."""
     svc = services(context)
-    title = escape(upload.title)
+    title = escape(upload.prepared.title)
     lock = job_lock(context)
     progress = Progress(QUEUED if lock.locked() else f"⏳ Leyendo «{title}»…")
 
@@ -235,10 +194,8 @@ async def _add(
 
     async with reporting(status, progress), lock:
         result = await asyncio.to_thread(
-            svc.library.add_document,  # refreshes the index, so questions see the change
-            upload.name,
-            upload.data,
-            title=upload.title,
+            svc.library.add_prepared,  # refreshes the index, so questions see the change
+            upload.prepared,
             replace_id=replace_id,
             progress=on_progress,
         )
@@ -248,7 +205,7 @@ async def _add(
 async def resolve_upload(
     query: CallbackQuery,
     message: Message,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     token: int,
     choice: int,
 ) -> None:

@@ -12,7 +12,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.polling import ALLOWED_UPDATES, BoundedWarnings, connect, stop_on_signals
+from bot.polling import ALLOWED_UPDATES, BoundedWarnings, serving, stop_on_signals
 from index import AcuerdoError, Library, Settings
 
 log = logging.getLogger("acuerdo.webhook")
@@ -69,34 +69,28 @@ def make_web_app(application: Application, settings: Settings, library: Library)
 
 
 async def serve_webhook(application: Application, settings: Settings, library: Library) -> None:  # type: ignore[type-arg]
-    """Run until SIGINT/SIGTERM: start the application, register the webhook, serve HTTP."""
+    """Run until SIGINT/SIGTERM: the application's lifecycle (`serving`) around the HTTP server."""
     web_app = make_web_app(application, settings, library)
     stop = asyncio.Event()
     stop_on_signals(stop)
-    if not await connect(application, stop):
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
-        return
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
-    await site.start()
-    log.info("webhook listening on %s:%s", settings.webhook_listen, settings.webhook_port)
-    try:
-        if settings.webhook_url:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            await application.bot.set_webhook(
-                url=settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
-        await stop.wait()
-    finally:
-        await runner.cleanup()
-        await application.stop()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
-        await application.shutdown()
+    async with serving(application, stop) as ready:
+        if not ready:
+            return
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+        await site.start()
+        log.info("webhook listening on %s:%s", settings.webhook_listen, settings.webhook_port)
+        try:
+            if settings.webhook_url:
+                secret = (
+                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+                )
+                await application.bot.set_webhook(
+                    url=settings.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            await stop.wait()
+        finally:
+            await runner.cleanup()

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from index.chunking import sentence_spans
 from index.config import BUNDLED_MODEL, Settings, load_settings
-from index.embedding import E5SmallEmbedder, Embedder, SentenceTransformerEmbedder, load_embedder
+from index.embedding import (
+    E5SmallEmbedder,
+    Embedder,
+    EmbedderKind,
+    EmbedderOptions,
+    SentenceTransformerEmbedder,
+    embedder_kinds,
+    load_embedder,
+    register_embedder,
+)
 from index.errors import (
     AcuerdoError,
     DocumentError,
@@ -28,11 +37,21 @@ from index.errors import (
 )
 from index.evaluation import evaluate, format_report
 from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats, UnansweredQuestion
+from index.ingest import PreparedDocument
 from index.lexical import fold
 from index.library import Library
-from index.loaders import SUPPORTED_EXTENSIONS, safe_file_name
+from index.loaders import (
+    SUPPORTED_EXTENSIONS,
+    FileFormat,
+    file_formats,
+    formats_listed,
+    register_format,
+    safe_file_name,
+    supported_extensions,
+    upload_name,
+)
 from index.outbox import Outbox, OutgoingNotification
-from index.source_files import MAX_FILE_BYTES
+from index.source_files import MAX_FILE_BYTES, check_download_size
 from index.subscriptions import EVERYTHING, Followed, Subscriptions
 
 __all__ = [
@@ -48,9 +67,12 @@ __all__ = [
     "DocumentTooLargeError",
     "E5SmallEmbedder",
     "Embedder",
+    "EmbedderKind",
+    "EmbedderOptions",
     "EmptyDocumentError",
     "EmptyQuestionError",
     "EncodingError",
+    "FileFormat",
     "Followed",
     "Hit",
     "Library",
@@ -59,6 +81,7 @@ __all__ = [
     "Outbox",
     "OutgoingNotification",
     "PassageView",
+    "PreparedDocument",
     "SentenceTransformerEmbedder",
     "Settings",
     "SettingsError",
@@ -68,11 +91,19 @@ __all__ = [
     "TopicError",
     "UnansweredQuestion",
     "UnsupportedFormatError",
+    "check_download_size",
+    "embedder_kinds",
     "evaluate",
+    "file_formats",
     "fold",
     "format_report",
+    "formats_listed",
     "load_embedder",
     "load_settings",
+    "register_embedder",
+    "register_format",
     "safe_file_name",
     "sentence_spans",
+    "supported_extensions",
+    "upload_name",
 ]

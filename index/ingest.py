@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,12 +20,14 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class PreparedDocument:
-    """Everything about a new document except its vectors."""
+    """Everything about a new document except its vectors: read, bounded, parsed and chunked
+    once, then shown to the person adding it and stored as it is (`Library.add_prepared`)."""
 
     title: str
     source_name: str
     sha256: str
     chunks: tuple[Chunk, ...]
+    source: bytes = field(repr=False)  # the file as received, kept so `rebuild` can re-read it
 
 
 def prepare_document(
@@ -54,6 +56,7 @@ def prepare_document(
         source_name=source_name,
         sha256=content_hash(loaded.text),
         chunks=chunks,
+        source=data,
     )
 
 

@@ -443,26 +443,42 @@ class Library:
         replace_id: int | None = None,
         progress: Progress | None = None,
     ) -> AddResult:
-        """Read, chunk, embed (new passages only) and store a document in one transaction."""
-        result = self._writer.add_document(
-            name, data, title=title, replace_id=replace_id, progress=progress
-        )
-        self.refresh()
-        return result
+        """`prepare_document`, then `add_prepared`."""
+        prepared = self.prepare_document(name, data, title=title)
+        return self.add_prepared(prepared, replace_id=replace_id, progress=progress)
 
     def prepare_document(
         self, name: str, data: bytes, *, title: str | None = None
     ) -> PreparedDocument:
-        """Read and chunk a file within the configured limits, storing nothing (for previews)."""
+        """Bound, read, parse and chunk a file within the configured limits, storing nothing.
+
+        The one parse of an upload: front ends show the result (title, namesakes) and hand it
+        to `add_prepared` unchanged.
+        """
         return self._writer.prepare(name, data, title=title)
+
+    def prepare_path(self, path: Path, *, title: str | None = None) -> PreparedDocument:
+        """`prepare_document` for a file on disk, read within the size and time limits."""
+        return self._writer.prepare_path(path, title=title)
+
+    def add_prepared(
+        self,
+        prepared: PreparedDocument,
+        *,
+        replace_id: int | None = None,
+        progress: Progress | None = None,
+    ) -> AddResult:
+        """Embed (new passages only; `progress` gets done/total) and store a prepared document
+        in one transaction, then refresh the index so questions see it."""
+        result = self._writer.add_prepared(prepared, replace_id=replace_id, progress=progress)
+        self.refresh()
+        return result
 
     def add_path(
         self, path: Path, *, title: str | None = None, progress: Progress | None = None
     ) -> AddResult:
-        """`add_document` for a file on disk."""
-        result = self._writer.add_path(path, title=title, progress=progress)
-        self.refresh()
-        return result
+        """`prepare_path`, then `add_prepared`."""
+        return self.add_prepared(self.prepare_path(path, title=title), progress=progress)
 
     def remove_document(
         self, document_id: int, *, sha256_prefix: str | None = None

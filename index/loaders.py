@@ -24,7 +24,6 @@ from index.errors import (
 )
 from index.source_files import check_size, read_source
 
-SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 MAX_NAME_CHARS = 120
 MAX_TITLE_CHARS = 300  # width of the title column in the database
 
@@ -50,6 +49,66 @@ class LoadedDocument:
 
 
 Reader = Callable[[str, bytes], tuple[str | None, Sequence[Block]]]
+"""(file name, bytes) → (the title the file gives itself, if any; its blocks)."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A kind of file the library reads: its extensions (the first one is how it is named to
+    people), the MIME type Telegram reports for it, and a factory returning its reader — called
+    only when such a file arrives, so a parser's import is paid then, not at start-up."""
+
+    extensions: tuple[str, ...]
+    mime_type: str
+    reader: Callable[[], Reader]
+
+
+_FORMATS: dict[str, FileFormat] = {}
+
+
+def register_format(file_format: FileFormat) -> None:
+    """Make `load_bytes` read files with these extensions (a later registration wins)."""
+    for extension in file_format.extensions:
+        _FORMATS[extension.lower()] = file_format
+
+
+def file_formats() -> tuple[FileFormat, ...]:
+    """Every registered format, once each, in registration order."""
+    return tuple(dict.fromkeys(_FORMATS.values()))
+
+
+def supported_extensions() -> tuple[str, ...]:
+    return tuple(_FORMATS)
+
+
+def formats_listed(last: str = " y ") -> str:
+    """ ".txt, .md, .pdf, .docx y .html": the formats as people know them, one extension each."""
+    names = [f.extensions[0] for f in file_formats()]
+    return ", ".join(names[:-1]) + last + names[-1] if len(names) > 1 else "".join(names)
+
+
+def reader_for(name: str) -> Reader:
+    """The reader for a (safe) file name; `UnsupportedFormatError` in Spanish when none fits."""
+    found = _FORMATS.get(PurePath(name).suffix.lower())
+    if found is None:
+        extensions = supported_extensions()
+        listed = ", ".join(extensions[:-1]) + f" y {extensions[-1]}"
+        raise UnsupportedFormatError(
+            f"No puedo leer «{name}»: los formatos admitidos son {listed}. Guarde el documento "
+            "en uno de ellos (por ejemplo, como PDF o DOCX) y vuelva a enviarlo."
+        )
+    return found.reader()
+
+
+def upload_name(file_name: str | None, mime_type: str | None) -> str:
+    """The safe name of an upload, refused (before any download) when its format is unknown.
+
+    Telegram may omit the file name; the MIME type then tells which reader to use.
+    """
+    by_mime = {f.mime_type: f.extensions[0] for f in file_formats()}
+    name = safe_file_name(file_name or "documento" + by_mime.get(mime_type or "", ""))
+    reader_for(name)
+    return name
 
 
 def safe_file_name(name: str) -> str:
@@ -75,13 +134,7 @@ def load_bytes(name: str, data: bytes) -> LoadedDocument:
     """Turn an uploaded file into a `LoadedDocument`, choosing the reader by its extension."""
     safe = safe_file_name(name)
     extension = PurePath(safe).suffix.lower()
-    loader = _LOADERS.get(extension)
-    if loader is None:
-        listed = ", ".join(SUPPORTED_EXTENSIONS[:-1]) + f" y {SUPPORTED_EXTENSIONS[-1]}"
-        raise UnsupportedFormatError(
-            f"No puedo leer «{safe}»: los formatos admitidos son {listed}. Guarde el documento "
-            "en uno de ellos (por ejemplo, como PDF o DOCX) y vuelva a enviarlo."
-        )
+    loader = reader_for(safe)
     check_size(len(data))
     if not data.strip():
         raise EmptyDocumentError(f"El archivo «{safe}» está vacío.")
@@ -177,19 +230,26 @@ def _load_md(name: str, data: bytes) -> tuple[str | None, list[Block]]:
     return title, blocks
 
 
-def _binary_reader(module: str, function: str) -> Reader:
-    def read(name: str, data: bytes) -> tuple[str | None, Sequence[Block]]:
-        reader: Reader = getattr(import_module(f"index.{module}"), function)
-        return reader(name, data)
+def _imported(module: str, function: str) -> Callable[[], Reader]:
+    def reader() -> Reader:
+        found: Reader = getattr(import_module(f"index.{module}"), function)
+        return found
 
-    return read
+    return reader
 
 
-_LOADERS: dict[str, Reader] = {
-    ".txt": _load_txt,
-    ".md": _load_md,
-    ".pdf": _binary_reader("pdf_reader", "read_pdf"),
-    ".docx": _binary_reader("docx_reader", "read_docx"),
-    ".html": _binary_reader("html_reader", "read_html"),
-    ".htm": _binary_reader("html_reader", "read_html"),
-}
+for _format in (
+    FileFormat((".txt",), "text/plain", lambda: _load_txt),
+    FileFormat((".md",), "text/markdown", lambda: _load_md),
+    FileFormat((".pdf",), "application/pdf", _imported("pdf_reader", "read_pdf")),
+    FileFormat(
+        (".docx",),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _imported("docx_reader", "read_docx"),
+    ),
+    FileFormat((".html", ".htm"), "text/html", _imported("html_reader", "read_html")),
+):
+    register_format(_format)
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = supported_extensions()
+"""The built-in formats' extensions (`supported_extensions()` includes later registrations)."""

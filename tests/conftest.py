@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
 from index import Library, Settings
-from index.embedding import E5SmallEmbedder, Matrix, normalise_rows
+from index.embedding import E5SmallEmbedder
 from index.use_encoder import UniversalSentenceEncoder
 from tests import pgschemas
 from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
+from tests.cli_support import InProcessCli
 from tests.fake_telegram import FakeTelegram, no_proxy_env
+from tests.hashing import HashingEmbedder
 from tests.pgschemas import POSTGRES_ADMIN_URL
 from tests.tcpproxy import TcpProxy
 
@@ -38,46 +37,6 @@ if E2E_DATABASE not in ("sqlite", "postgresql"):
 # Model hubs are unreachable here; sentence-transformers must never try them in tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-class HashingEmbedder:
-    """Deterministic bag-of-words vectors: fast and good enough to test plumbing, not ranking."""
-
-    def __init__(self, dim: int = 64, model_id: str = "test/hashing-64") -> None:
-        self._dim = dim
-        self._model_id = model_id
-        self.calls = 0
-        self.embedded = 0
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self._dim, dtype=np.float32)
-        for word in re.findall(r"\w+", text.lower()):
-            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-            vector[int.from_bytes(digest[:4], "little") % self._dim] += 1.0
-        if not vector.any():
-            vector[0] = 1.0
-        return vector
-
-    def embed_queries(self, texts: Sequence[str]) -> Matrix:
-        return self._encode(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> Matrix:
-        return self._encode(texts)
-
-    def _encode(self, texts: Sequence[str]) -> Matrix:
-        self.calls += 1
-        self.embedded += len(texts)
-        if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
-        return normalise_rows(np.stack([self._vector(t) for t in texts]))
 
 
 def postgres_available() -> bool:
@@ -155,6 +114,12 @@ def settings_for(tmp_path: Path):  # type: ignore[no-untyped-def]
 def e5() -> E5SmallEmbedder:
     """The real bundled multilingual-e5-small (loaded once per test session)."""
     return E5SmallEmbedder()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, e5: E5SmallEmbedder) -> InProcessCli:
+    """`acuerdo …` in this process, in `tmp_path`, with the session's e5 (tests/cli_support.py)."""
+    return InProcessCli(tmp_path, monkeypatch, e5)
 
 
 @pytest.fixture
@@ -253,6 +218,26 @@ def fake_telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
     no_proxy_env(monkeypatch)
     with FakeTelegram() as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def hashing_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite data dir with the seed indexed by the hashing embedder (instant, never written)."""
+    data = tmp_path_factory.mktemp("hashing") / "data"
+    settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
+    library = Library.open(settings, embedder=HashingEmbedder(), secondary=None)
+    library.close()
+    return data
+
+
+@pytest.fixture
+async def light_bot(tmp_path: Path, hashing_template: Path, fake_telegram: FakeTelegram):  # type: ignore[no-untyped-def]
+    """The real application on the hashing embedder: for handlers whose replies do not depend on
+    ranking (/ayuda, /fuentes…), without loading a real model."""
+    copy_template(hashing_template, tmp_path / "data")
+    settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
+    async with running_bot(settings, HashingEmbedder(), fake_telegram) as running:
+        yield running
 
 
 @pytest.fixture

@@ -336,7 +336,7 @@ async def test_same_title_asks_to_replace_or_add_and_each_choice_works(bot: Runn
     answered = await press(bot, stale, question)
     assert "Vuelva a enviar el archivo" in answered.get("text")
     assert snapshot(bot) == state
-    assert bot.app.bot_data["services"].pending_uploads == {}
+    assert bot.app.bot_data.services.pending_uploads == {}
 
 
 async def test_unknown_upload_token_after_a_restart(bot: RunningBot) -> None:
@@ -406,7 +406,7 @@ async def test_bad_uploads_get_a_clear_reply_and_change_nothing(
 
 
 async def test_a_file_over_the_configured_limit_is_refused_before_download(bot: RunningBot) -> None:
-    bot.app.bot_data["services"].max_upload_bytes = 100
+    bot.app.bot_data.services.max_upload_bytes = 100
     reply = await upload(bot, REFORESTATION.encode(), "plan.txt")
     assert "máximo que puedo descargar" in plain(reply)
     assert bot.fake.calls("getFile") == []

@@ -42,17 +42,19 @@ async def test_commands_are_registered_and_start_offers_examples(bot: RunningBot
     assert "fentanilo" in plain(answer)
 
 
-async def test_help_in_spanish_and_english_alias(bot: RunningBot) -> None:
+async def test_help_in_spanish_and_english_alias(light_bot: RunningBot) -> None:
     for command in ("/ayuda", "/help"):
-        reply = await bot.reply_to(command)
+        reply = await light_bot.reply_to(command)
         assert "Cómo usarme" in plain(reply)
         assert "/borrar" not in plain(reply)
-    admin_help = await bot.reply_to("/ayuda", user_id=ADMIN_ID)
+        assert ".txt, .md, .pdf, .docx o .html" not in plain(reply)
+    admin_help = await light_bot.reply_to("/ayuda", user_id=ADMIN_ID)
+    assert "Envíeme un archivo .txt, .md, .pdf, .docx o .html" in plain(admin_help)
     assert "/borrar" in plain(admin_help) and "/reindex" in plain(admin_help)
 
 
-async def test_sources_list_titles_dates_and_passage_links(bot: RunningBot) -> None:
-    reply = await bot.reply_to("/fuentes")
+async def test_sources_list_titles_dates_and_passage_links(light_bot: RunningBot) -> None:
+    reply = await light_bot.reply_to("/fuentes")
     text = reply.get("text")
     assert "Comunicado conjunto México–Estados Unidos" in text
     assert "13 pasajes" in text

@@ -21,9 +21,10 @@ import docx
 import pytest
 
 from tests.botkit import ADMIN_ID, copy_template, make_settings, running_bot
+from tests.cli_support import acuerdo as _acuerdo
+from tests.cli_support import run_subprocess as run
 from tests.conftest import SEEDS
 from tests.test_admin_bot import plain, to_chat, upload
-from tests.test_cli import _acuerdo, run
 
 pytestmark = pytest.mark.slow
 

@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.cli_support import InProcessCli, acuerdo, cli_environment, run_subprocess
 from tests.conftest import ROOT, SHARED
 
 pytestmark = pytest.mark.slow
 
 
-def _acuerdo() -> str:
-    found = shutil.which("acuerdo", path=str(Path(os.sys.executable).parent)) or shutil.which(
-        "acuerdo"
-    )
-    assert found, "the console script `acuerdo` is not installed"
-    return found
-
-
-def cli_environment(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
-    """The caller's environment without our settings, a data dir under `tmp_path`, offline."""
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ACUERDO_", "DATABASE_URL", "TELEGRAM_"))
-    }
-    environment.update({"ACUERDO_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"})
-    environment.update(env or {})
-    return environment
-
-
-def run(
-    tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = cli_environment(tmp_path, env)
-    return subprocess.run(
-        [_acuerdo(), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment,
-        timeout=300,
-    )
-
-
 def test_ask_quotes_the_fentanyl_passage_verbatim(tmp_path: Path) -> None:
-    result = run(tmp_path, "ask", "¿qué dijeron sobre el fentanilo?", "--json")
+    """Smoke test of the installed console script in its own process (seeding from scratch)."""
+    result = run_subprocess(tmp_path, "ask", "¿qué dijeron sobre el fentanilo?", "--json")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["answered"] or record["tentative"]  # quoted, confidently or as the closest
@@ -63,9 +28,11 @@ def test_ask_quotes_the_fentanyl_passage_verbatim(tmp_path: Path) -> None:
     assert len(record["results"]) == 3
 
 
-def test_ask_json_from_stdin_keeps_order_and_lists_results_when_abstaining(tmp_path: Path) -> None:
+def test_ask_json_from_stdin_keeps_order_and_lists_results_when_abstaining(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     questions = ["fentanilo", "Dame una receta de tacos", "", "¿Hubo conferencia de prensa?"]
-    result = run(tmp_path, "ask", "--json", "-", "--k", "2", stdin="\n".join(questions) + "\n")
+    result = cli("ask", "--json", "-", "--k", "2", stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["question"] for r in lines] == questions
@@ -83,31 +50,31 @@ def test_ask_json_from_stdin_keeps_order_and_lists_results_when_abstaining(tmp_p
     assert "conferencia de prensa" in lines[3]["results"][0]["text"]
 
 
-def test_index_add_list_remove_and_rebuild(tmp_path: Path) -> None:
+def test_index_add_list_remove_and_rebuild(tmp_path: Path, cli: InProcessCli) -> None:
     doc = tmp_path / "agua.txt"
     doc.write_text(
         "México entregará agua del río Bravo cada cinco años.\n\nHabrá inspecciones.",
         encoding="utf-8",
     )
-    added = run(tmp_path, "index", "add", str(doc), "--title", "Tratado de aguas")
+    added = cli("index", "add", str(doc), "--title", "Tratado de aguas")
     assert added.returncode == 0, added.stderr
     assert "Tratado de aguas" in added.stdout and "2 pasajes" in added.stdout
-    again = run(tmp_path, "index", "add", str(doc))
+    again = cli("index", "add", str(doc))
     assert "sin cambios" in again.stdout
-    listed = run(tmp_path, "index", "list")
+    listed = cli("index", "list")
     lines = listed.stdout.strip().splitlines()
     assert len(lines) == 2 and "Tratado de aguas" in lines[1]
-    answer = json.loads(run(tmp_path, "ask", "¿Cuándo entregará agua México?", "--json").stdout)
+    answer = json.loads(cli("ask", "¿Cuándo entregará agua México?", "--json").stdout)
     assert "río Bravo" in answer["results"][0]["text"]
-    rebuilt = run(tmp_path, "index", "rebuild")
+    rebuilt = cli("index", "rebuild")
     assert rebuilt.returncode == 0 and "15 pasajes" in rebuilt.stdout
     doc_id = lines[1].split("\t")[0]
-    assert run(tmp_path, "index", "remove", doc_id).returncode == 0
-    assert "Tratado" not in run(tmp_path, "index", "list").stdout
+    assert cli("index", "remove", doc_id).returncode == 0
+    assert "Tratado" not in cli("index", "list").stdout
 
 
-def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
-    missing = run(tmp_path, "index", "add", str(tmp_path / "nope.txt"))
+def test_errors_are_one_line_without_traceback(tmp_path: Path, cli: InProcessCli) -> None:
+    missing = cli("index", "add", str(tmp_path / "nope.txt"))
     assert (
         missing.returncode == 1
         and "nope.txt" in missing.stderr
@@ -115,20 +82,18 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     )
     binary = tmp_path / "raro.txt"
     binary.write_bytes(b"\x00\x01\x02\xff" * 100)
-    bad = run(tmp_path, "index", "add", str(binary))
+    bad = cli("index", "add", str(binary))
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
-    no_db = run(
-        tmp_path, "index", "list", env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/test"}
-    )
+    no_db = cli("index", "list", env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/test"})
     assert no_db.returncode == 1
     assert "base de datos" in no_db.stderr and "Traceback" not in no_db.stderr
     assert len(no_db.stderr.strip().splitlines()) == 1
-    unknown = run(tmp_path, "index", "remove", "9999")
+    unknown = cli("index", "remove", "9999")
     assert unknown.returncode == 1 and "9999" in unknown.stderr
 
 
-def test_chat_answers_and_shows_the_next_passage(tmp_path: Path) -> None:
-    result = run(tmp_path, "chat", stdin="¿Qué dijeron sobre el fentanilo?\notro\nsalir\n")
+def test_chat_answers_and_shows_the_next_passage(tmp_path: Path, cli: InProcessCli) -> None:
+    result = cli("chat", stdin="¿Qué dijeron sobre el fentanilo?\notro\nsalir\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("— Comunicado conjunto") == 2
     assert "fentanilo" in result.stdout
@@ -137,9 +102,8 @@ def test_chat_answers_and_shows_the_next_passage(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     not (SHARED / "eval" / "dev_qa.jsonl").exists(), reason="shared eval set not present"
 )
-def test_eval_reports_the_four_figures(tmp_path: Path) -> None:
-    result = run(
-        tmp_path,
+def test_eval_reports_the_four_figures(tmp_path: Path, cli: InProcessCli) -> None:
+    result = cli(
         "eval",
         str(SHARED / "eval" / "dev_qa.jsonl"),
         "--keys",
@@ -150,9 +114,11 @@ def test_eval_reports_the_four_figures(tmp_path: Path) -> None:
         assert label in result.stdout
 
 
-def test_a_lone_number_country_or_greeting_is_never_quoted_as_the_answer(tmp_path: Path) -> None:
+def test_a_lone_number_country_or_greeting_is_never_quoted_as_the_answer(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     questions = ["3", "México", "hola", "2025", "Estados Unidos"]
-    result = run(tmp_path, "ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    result = cli("ask", "--json", "-", stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["question"] for r in records] == questions
@@ -164,7 +130,7 @@ def test_a_lone_number_country_or_greeting_is_never_quoted_as_the_answer(tmp_pat
 def test_a_reader_that_goes_away_ends_the_batch_quietly(tmp_path: Path) -> None:
     questions = "".join(f"fentanilo {i}\n" for i in range(200))
     process = subprocess.Popen(
-        [_acuerdo(), "ask", "--json", "-"],
+        [acuerdo(), "ask", "--json", "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

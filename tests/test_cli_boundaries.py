@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import _acuerdo, cli_environment
+from tests.cli_support import InProcessCli, acuerdo, cli_environment
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ def run_bytes(
 ) -> subprocess.CompletedProcess[bytes]:
     environment = cli_environment(tmp_path, env)
     return subprocess.run(
-        [_acuerdo(), *args],
+        [acuerdo(), *args],
         input=stdin,
         capture_output=True,
         cwd=tmp_path,
@@ -84,19 +84,21 @@ def test_chat_reports_an_undecodable_line_and_keeps_answering(seeded: Path) -> N
 
 
 @pytest.mark.parametrize("k", ["0", "-1", "51", "1e3", "tres"])
-def test_k_out_of_range_is_refused_with_a_clear_message(tmp_path: Path, k: str) -> None:
-    result = run_bytes(tmp_path, "ask", "fentanilo", "--k", k)
+def test_k_out_of_range_is_refused_with_a_clear_message(cli: InProcessCli, k: str) -> None:
+    result = cli("ask", "fentanilo", "--k", k)
     assert result.returncode == 2
-    assert "entre 1 y 50" in result.stderr.decode() and b"Traceback" not in result.stderr
+    assert "entre 1 y 50" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_stored_escape_sequences_never_reach_the_operators_terminal(seeded: Path) -> None:
+def test_stored_escape_sequences_never_reach_the_operators_terminal(
+    seeded: Path, cli: InProcessCli
+) -> None:
     doc = seeded / "nota.txt"
     doc.write_text("Se firmó un acuerdo sobre aguas fronterizas y su reparto.", encoding="utf-8")
     hostile = f"{ESC}]0;pwned\x07Nota{ESC}[2J\u202eodot"
-    added = run_bytes(seeded, "index", "add", str(doc), "--title", hostile)
-    assert added.returncode == 0, added.stderr.decode()
-    run_bytes(seeded, "ask", f"receta de tacos {ESC}[2J{ESC}]0;x\x07")
+    added = cli("index", "add", str(doc), "--title", hostile)
+    assert added.returncode == 0, added.stderr
+    cli("ask", f"receta de tacos {ESC}[2J{ESC}]0;x\x07")
     # A row as an older release (or any other writer) may have stored it.
     with sqlite3.connect(seeded / "data" / "acuerdo.db") as connection:
         connection.execute(
@@ -105,13 +107,13 @@ def test_stored_escape_sequences_never_reach_the_operators_terminal(seeded: Path
             (f"hola{ESC}[31m\x9b2J\u202e",),
         )
     for command in (("index", "list"), ("stats",)):
-        result = run_bytes(seeded, *command)
-        assert result.returncode == 0, result.stderr.decode()
-        out = result.stdout.decode()
+        result = cli(*command)
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
         assert ESC not in out and "\x07" not in out and "\x9b" not in out and "\u202e" not in out
-    listed = run_bytes(seeded, "index", "list").stdout.decode()
+    listed = cli("index", "list").stdout
     assert "\\x1b]0;pwned\\x07Nota" in listed  # shown, harmlessly
-    assert "hola\\x1b[31m" in run_bytes(seeded, "stats").stdout.decode()
+    assert "hola\\x1b[31m" in cli("stats").stdout
 
 
 @pytest.mark.parametrize(
@@ -125,9 +127,11 @@ def test_stored_escape_sequences_never_reach_the_operators_terminal(seeded: Path
         ("TELEGRAM_API_BASE_URL", "api.telegram.org/bot"),
     ],
 )
-def test_a_bad_setting_is_named_with_what_to_fix(tmp_path: Path, variable: str, value: str) -> None:
-    result = run_bytes(tmp_path, "index", "list", env={variable: value})
-    err = result.stderr.decode()
+def test_a_bad_setting_is_named_with_what_to_fix(
+    cli: InProcessCli, variable: str, value: str
+) -> None:
+    result = cli("index", "list", env={variable: value})
+    err = result.stderr
     assert result.returncode == 1
     assert variable in err and "inesperado" not in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
@@ -144,17 +148,19 @@ def test_a_postgres_url_as_hosting_providers_give_it_works(
     assert "Comunicado conjunto" in result.stdout.decode()
 
 
-def test_an_index_file_with_corrupt_bytes_inside_is_rebuilt_not_used(seeded: Path) -> None:
+def test_an_index_file_with_corrupt_bytes_inside_is_rebuilt_not_used(
+    seeded: Path, cli: InProcessCli
+) -> None:
     question = ("ask", "--json", "¿qué dijeron sobre el fentanilo?", "--k", "5")
-    before = run_bytes(seeded, *question)
-    assert before.returncode == 0, before.stderr.decode()
+    before = cli(*question)
+    assert before.returncode == 0, before.stderr
     vectors = seeded / "data" / "vectors.faiss"
     blob = bytearray(vectors.read_bytes())
     middle = len(blob) // 2
     blob[middle - 2000 : middle + 2000] = b"\x7f" * 4000  # header intact, vectors garbage
     vectors.write_bytes(bytes(blob))
-    after = run_bytes(seeded, *question)
-    assert after.returncode == 0, after.stderr.decode()
-    assert "desde la base de datos" in after.stderr.decode()  # noticed and rebuilt
+    after = cli(*question)
+    assert after.returncode == 0, after.stderr
+    assert "desde la base de datos" in after.stderr  # noticed and rebuilt
     assert json.loads(after.stdout) == json.loads(before.stdout)
     assert vectors.read_bytes() != bytes(blob)  # the rebuilt file replaced the corrupt one

@@ -20,7 +20,14 @@ from index.errors import (
     EncodingError,
     UnsupportedFormatError,
 )
-from index.loaders import SUPPORTED_EXTENSIONS, load_bytes, load_path, safe_file_name
+from index.loaders import (
+    SUPPORTED_EXTENSIONS,
+    formats_listed,
+    load_bytes,
+    load_path,
+    safe_file_name,
+    upload_name,
+)
 from index.source_files import MAX_FILE_BYTES, check_size
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -494,3 +501,25 @@ def test_load_path_refuses_big_files_before_reading(tmp_path: Path) -> None:
         handle.truncate(MAX_FILE_BYTES + 1)
     with pytest.raises(DocumentTooLargeError):
         load_path(path)
+
+
+@pytest.mark.parametrize(
+    ("file_name", "mime", "expected"),
+    [
+        (None, "application/pdf", "documento.pdf"),
+        (None, "text/markdown", "documento.md"),
+        ("informe.DOCX", None, "informe.DOCX"),
+        ("a/b/página.htm", "text/html", "página.htm"),
+    ],
+)
+def test_upload_name_from_name_or_mime_type(
+    file_name: str | None, mime: str | None, expected: str
+) -> None:
+    assert upload_name(file_name, mime) == expected
+
+
+def test_upload_name_refuses_unknown_formats_listing_every_extension() -> None:
+    with pytest.raises(UnsupportedFormatError) as error:
+        upload_name(None, "image/png")
+    assert_user_message(error, "«documento»", ".txt, .md, .pdf, .docx, .html y .htm")
+    assert formats_listed() == ".txt, .md, .pdf, .docx y .html"

@@ -10,9 +10,9 @@ import pytest
 
 from index import Library, NotFoundError
 from tests.botkit import ADMIN_ID, RunningBot
+from tests.cli_support import run_subprocess as run
 from tests.conftest import SEEDS, HashingEmbedder
 from tests.test_admin_bot import buttons, command, outcome, plain, press, to_chat, upload
-from tests.test_cli import run
 
 WATER = "México entregará agua del río Bravo cada cinco años.\n\nHabrá inspecciones conjuntas."
 TREES = "Se plantarán tres millones de mezquites en la frontera.\n\nLos viveros serán públicos."
