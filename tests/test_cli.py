@@ -53,7 +53,8 @@ def test_ask_json_from_stdin_keeps_order_and_lists_results_when_abstaining(
 def test_index_add_list_remove_and_rebuild(tmp_path: Path, cli: InProcessCli) -> None:
     doc = tmp_path / "agua.txt"
     doc.write_text(
-        "México entregará agua del río Bravo cada cinco años.\n\nHabrá inspecciones.",
+        "México entregará agua del río Bravo cada cinco años a Estados Unidos.\n\n"
+        "Habrá inspecciones conjuntas en las presas internacionales cada verano.",
         encoding="utf-8",
     )
     added = cli("index", "add", str(doc), "--title", "Tratado de aguas")

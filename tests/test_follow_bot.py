@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 # Matched with the confidence that answers questions: a topic in the words of the new passage.
 ARMS = "tráfico ilícito de armas de fuego"
 ARMS_DOC = (
-    "Nuevo comunicado sobre seguridad fronteriza.\n\n"
+    "Nuevo comunicado sobre seguridad fronteriza entre México y Estados Unidos.\n\n"
     "Ambos gobiernos acordaron redoblar los esfuerzos contra el tráfico ilícito de armas de fuego "
     "desde Estados Unidos hacia México, con más inspecciones en los cruces fronterizos.\n\n"
     "La reunión concluyó con el compromiso de volver a reunirse en seis meses.\n"

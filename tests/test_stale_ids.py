@@ -14,8 +14,15 @@ from tests.cli_support import run_subprocess as run
 from tests.conftest import SEEDS, HashingEmbedder
 from tests.test_admin_bot import buttons, command, outcome, plain, press, to_chat, upload
 
-WATER = "México entregará agua del río Bravo cada cinco años.\n\nHabrá inspecciones conjuntas."
-TREES = "Se plantarán tres millones de mezquites en la frontera.\n\nLos viveros serán públicos."
+# Two passages each (paragraphs of at least eight words stand alone).
+WATER = (
+    "México entregará agua del río Bravo cada cinco años a Estados Unidos.\n\n"
+    "Habrá inspecciones conjuntas en las presas internacionales cada verano."
+)
+TREES = (
+    "Se plantarán tres millones de mezquites a lo largo de la frontera.\n\n"
+    "Los viveros serán públicos y abrirán en cada municipio fronterizo."
+)
 
 
 @pytest.mark.slow
