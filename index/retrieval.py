@@ -69,7 +69,7 @@ class Retriever:
         cohort: Cohort | None = None,
         calibration: Calibration | None = None,
         english_lexical_weight: float = ENGLISH_LEXICAL_WEIGHT,
-        weigh_lexical_by_rarity: bool = True,
+        weigh_lexical_by_rarity: bool = False,
     ) -> None:
         self._weigh_lexical = weigh_lexical_by_rarity
         self._embedder = embedder
