@@ -97,28 +97,29 @@ class Retriever:
     ) -> Retrieval:
         """The top `k` passages for `question`, fused from every available search.
 
-        With `among`, only those passages compete (a followed topic against the passages new in
-        a document), scored against the whole corpus exactly as a question is. `candidates`
-        holds every passage of the fused head with its features when there is a ranker to read
-        them or with `explain` (to fit one); else only the first, which the policy reads.
+        With `among`, only those passages are returned (a followed topic against the passages new
+        in a document), but they are ranked and judged against the whole library, as a question
+        is: the best of them is described as if first, beside the library's best other passages,
+        so a lone new passage cannot look certain only because nothing else may compete.
+        `candidates` holds every passage of the fused head with its features when there is a
+        ranker to read them or with `explain` (to fit one); else only the first, which the policy
+        reads.
         """
         question = question[:MAX_QUESTION_CHARS]
         allowed = None if among is None else sorted(set(among) & corpus.records.keys())
         if len(corpus) == 0 or allowed == []:
             return Retrieval(hits=(), outcome=Outcome.NOTHING, confidence=0.0)
         query = self._embedder.embed_queries([question])[0]
-        dense = self._dense(corpus.vectors, query, allowed)
+        dense = self._dense(corpus.vectors, query)
         lists = [dense]
         aux_query = None
         if self._secondary is not None and corpus.secondary is not None:
             aux_query = self._secondary.embed_queries([question])[0]
-            lists.append(self._dense(corpus.secondary, aux_query, allowed))
+            lists.append(self._dense(corpus.secondary, aux_query))
         # The question is analysed once; BM25, coverage, lead-in and highlight share the terms.
         terms = corpus.lexical.analyzer.terms(question)
         term_set = frozenset(terms)
-        lexical_ids, lexical_scores = corpus.lexical.search_terms(
-            terms, self._candidates, among=allowed
-        )
+        lexical_ids, lexical_scores = corpus.lexical.search_terms(terms, self._candidates)
         lexical = RankedList.of(lexical_ids.tolist(), lexical_scores.tolist())
         lists.append(lexical)
 
@@ -139,6 +140,14 @@ class Retriever:
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
         ordered = self._ties_by_coverage(corpus, term_set, ordered, fused, cosine, depth=k)
         ordered = self._with_lead_in(corpus, term_set, ordered)
+        if allowed is not None:
+            eligible = set(allowed)
+            chosen = [pid for pid in ordered if pid in eligible]
+            if not chosen:  # none of them is near the top of the library: no match
+                return Retrieval(hits=(), outcome=Outcome.NOTHING, confidence=0.0)
+            # Old passages above it on the same topic do not make it less relevant: it is compared
+            # with what ranks below it, with its library-wide ranks in each list.
+            ordered = ordered[ordered.index(chosen[0]) :]
         question_signals = QuestionSignals(
             cohort=self._cohort.scores(query),
             terms=term_set,
@@ -157,10 +166,13 @@ class Retriever:
             lexical=lexical,
             title_terms=lambda title: self._title_terms(corpus, title),
             with_previous=lambda pid: self._with_previous(corpus, pid),
-            only_first=not explain and self._calibration.ranker is None,
+            # A followed topic's chosen passage stays first: a ranker may not swap in an old one.
+            only_first=allowed is not None or (not explain and self._calibration.ranker is None),
         )
         candidates = rerank(described, self._calibration.ranker)
         ranked_ids = [c.passage_id for c in candidates] + ordered[len(candidates) :]
+        if allowed is not None:
+            ranked_ids = [pid for pid in ranked_ids if pid in eligible]
         hits = tuple(
             self._hit(
                 corpus,
@@ -264,16 +276,9 @@ class Retriever:
         previous = corpus.previous.get(pid)
         return terms if previous is None else terms | corpus.lexical.passage_terms(previous)
 
-    def _dense(  # type: ignore[no-untyped-def]
-        self, vectors_index, query: Matrix, among: list[int] | None = None
-    ) -> RankedList:
-        if among is None:
-            ids, scores = vectors_index.search(query, self._candidates)
-            return RankedList.of(ids.tolist(), scores.tolist())
-        cosines = [float(np.dot(vector, query)) for vector in vectors_index.vectors(among)]
-        best = sorted(zip(among, cosines, strict=True), key=lambda pair: (-pair[1], pair[0]))
-        best = best[: self._candidates]
-        return RankedList.of([pid for pid, _ in best], [score for _, score in best])
+    def _dense(self, vectors_index, query: Matrix) -> RankedList:  # type: ignore[no-untyped-def]
+        ids, scores = vectors_index.search(query, self._candidates)
+        return RankedList.of(ids.tolist(), scores.tolist())
 
     def _hit(
         self,
