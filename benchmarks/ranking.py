@@ -43,7 +43,7 @@ from index.chunking import sentence_spans  # noqa: E402
 from index.evaluation import load_labelled, relevant_rank  # noqa: E402
 from index.fusion import RankedList  # noqa: E402
 from index.language import looks_english  # noqa: E402
-from index.retrieval import Retriever  # noqa: E402
+from index.ordering import ties_by_coverage, with_lead_in  # noqa: E402
 
 KINDS = ("own", "other", "english")
 
@@ -125,7 +125,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     library = build_library(Path(tmp.name), documents=("M", "A", "C", "S"))
     corpus = library.corpus()
     embedder = library.embedder
-    retriever: Retriever = library.retriever  # type: ignore[attr-defined]
     ids = sorted(corpus.records)
     matrix = np.stack([corpus.vectors.vector(pid) for pid in ids]).astype(np.float32)
     row_of = {pid: i for i, pid in enumerate(ids)}
@@ -184,8 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def finish(a: Asked, fused: dict[int, float], cosine: np.ndarray) -> list[int]:
         cos = {pid: float(cosine[row_of[pid]]) for pid in fused}
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cos[pid], pid))
-        ordered = Retriever._ties_by_coverage(corpus, a.terms, ordered, fused, cos, depth=5)
-        return retriever._with_lead_in(corpus, a.terms, ordered)
+        ordered = ties_by_coverage(corpus, a.terms, ordered, fused, cos, depth=5)
+        return with_lead_in(corpus, a.terms, ordered)
 
     def weighted(lists: Sequence[tuple[RankedList, float]], k: int = 60) -> dict[int, float]:
         fused: dict[int, float] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
@@ -23,14 +22,10 @@ from index.fusion import (
 )
 from index.hits import Hit
 from index.language import looks_english
+from index.ordering import ties_by_coverage, with_lead_in, with_previous
 from index.reranking import RERANK_DEPTH, describe_candidates, rerank
 
 MAX_QUESTION_CHARS = 1000
-# How deep in the fused list a passage may be moved to the top when, read with its previous
-# paragraph, it holds every question term and the top passage (with its own) does not. Depth 2
-# never fired on the 80 in-scope dev+synthetic questions; 3 and 5 gave the same results (one
-# correct move, no wrong one), so the shallower one is kept.
-LEAD_IN_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -138,8 +133,8 @@ class Retriever:
         # Rank fusion makes exact ties on small corpora: the share of question terms breaks them
         # near the top (below), the dense cosine everywhere.
         ordered = sorted(fused, key=lambda pid: (-fused[pid], -cosine[pid], pid))
-        ordered = self._ties_by_coverage(corpus, term_set, ordered, fused, cosine, depth=k)
-        ordered = self._with_lead_in(corpus, term_set, ordered)
+        ordered = ties_by_coverage(corpus, term_set, ordered, fused, cosine, depth=k)
+        ordered = with_lead_in(corpus, term_set, ordered)
         if allowed is not None:
             eligible = set(allowed)
             chosen = [pid for pid in ordered if pid in eligible]
@@ -165,7 +160,7 @@ class Retriever:
             dense=dense,
             lexical=lexical,
             title_terms=lambda title: self._title_terms(corpus, title),
-            with_previous=lambda pid: self._with_previous(corpus, pid),
+            with_previous=lambda pid: with_previous(corpus, pid),
             # A followed topic's chosen passage stays first: a ranker may not swap in an old one.
             only_first=allowed is not None or (not explain and self._calibration.ranker is None),
         )
@@ -212,69 +207,6 @@ class Retriever:
                 self._titles.clear()
             self._titles[title] = cached
         return cached
-
-    @staticmethod
-    def _ties_by_coverage(
-        corpus: Corpus,
-        terms: frozenset[str],
-        ordered: list[int],
-        fused: dict[int, float],
-        cosine: dict[int, float],
-        *,
-        depth: int,
-    ) -> list[int]:
-        """Within a run of equal fused scores in the top `depth`, more question terms come first.
-
-        Two lists that swap two passages give both the same fused score; the one holding more of
-        the question's terms (Lucene's old "coord" factor) is then the likelier answer, whichever
-        encoder prefers the other. Only exact ties move, so the fusion itself is unchanged.
-        """
-        if not terms:
-            return ordered
-        result = list(ordered)
-        start = 0
-        while start < min(depth, len(result)):
-            end = start + 1
-            while end < len(result) and math.isclose(
-                fused[result[end]], fused[result[start]], rel_tol=1e-9
-            ):
-                end += 1
-            if end - start > 1:
-                result[start:end] = sorted(
-                    result[start:end],
-                    key=lambda pid: (-corpus.lexical.coverage(terms, pid), -cosine[pid], pid),
-                )
-            start = end
-        return result
-
-    def _with_lead_in(self, corpus: Corpus, terms: frozenset[str], ordered: list[int]) -> list[int]:
-        """Put first a near-top passage completing the question only with its previous paragraph.
-
-        Spanish drops subjects: "¿qué hará la ministra por la tarde?" is answered by "A las 16:00
-        se reunirá…", whose subject is named only in the paragraph before, while the dense models
-        prefer whichever paragraph names the minister. Every voter scores a paragraph alone, and a
-        fourth voter over paragraph + lead-in could not outvote two lists agreeing on the other, so
-        this is a rule with a strict condition instead: every content term of the question in the
-        passage plus its lead-in, at least one in the passage itself, and the current top passage
-        (with its own lead-in) lacking some. Partial coverage was tried and moved wrong passages.
-        The evidence for the answer policy sees the same completion as `lead_in_complete`
-        (index/reranking.py).
-        """
-        if not terms or len(ordered) < 2:
-            return ordered
-        if terms <= self._with_previous(corpus, ordered[0]):
-            return ordered
-        for pid in ordered[1:LEAD_IN_CANDIDATES]:
-            own = corpus.lexical.passage_terms(pid)
-            if terms & own and terms <= self._with_previous(corpus, pid):
-                return [pid, *(other for other in ordered if other != pid)]
-        return ordered
-
-    @staticmethod
-    def _with_previous(corpus: Corpus, pid: int) -> frozenset[str]:
-        terms = corpus.lexical.passage_terms(pid)
-        previous = corpus.previous.get(pid)
-        return terms if previous is None else terms | corpus.lexical.passage_terms(previous)
 
     def _dense(self, vectors_index, query: Matrix) -> RankedList:  # type: ignore[no-untyped-def]
         ids, scores = vectors_index.search(query, self._candidates)

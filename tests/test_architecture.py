@@ -135,7 +135,6 @@ CHECKED_FOR_PRIVATE_READS = ("index", "bot", "tests", "benchmarks")
 PRIVATE_READS_LEFT: frozenset[tuple[str, str]] = frozenset(
     {
         ("tests/test_embedding.py", "_backend"),  # proves the cached USE backend is the same model
-        ("tests/test_retrieval.py", "_ties_by_coverage"),  # until ranking is pure functions
         ("benchmarks/load.py", "_max_pending"),  # lifts the ask queue's bound for a burst
         ("benchmarks/scale.py", "_trained_ivf"),  # times FAISS training apart
     }

@@ -8,6 +8,7 @@ import pytest
 
 from index import Library
 from index.evaluation import evaluate
+from index.ordering import ties_by_coverage
 from index.retrieval import Retriever
 from tests.conftest import SHARED, HashingEmbedder
 
@@ -91,7 +92,7 @@ def test_exact_fusion_ties_go_to_the_passage_with_more_question_terms() -> None:
     corpus = _Coverage({1: 1 / 3, 2: 2 / 3, 3: 1.0, 4: 0.0, 5: 1.0})
     ordered = [1, 2, 3, 4, 5]  # by fused score, ties by cosine
     terms = frozenset({"present", "equip", "sheinbaum"})
-    reorder = Retriever._ties_by_coverage
+    reorder = ties_by_coverage
     # 1 and 2 tie: 2 holds more terms. 3 is alone (higher coverage, lower score: stays). 4 and 5
     # tie beyond the depth asked for, so they keep their order.
     assert reorder(corpus, terms, ordered, fused, cosine, depth=3) == [2, 1, 3, 4, 5]  # type: ignore[arg-type]
