@@ -29,3 +29,14 @@ def clean_question(question: str) -> str:
     text = _SPACING_CONTROL.sub(" ", text)
     text = _INVISIBLE.sub("", text)
     return " ".join(text.split())
+
+
+TOPIC_WORDS = 3
+
+
+def names_only_a_topic(question: str) -> bool:
+    """Up to three words and no question mark: a keyword search ("México", "robo de gasolina",
+    "2025"), not a question. The answer policy was fitted on questions; on bare keywords its
+    confidence is least reliable (a country, a year or a generic word sits close to many
+    passages), so such input gets at most the closest passage, offered as such."""
+    return len(question.split()) <= TOPIC_WORDS and not any(mark in question for mark in "?¿")

@@ -23,6 +23,7 @@ from index.fusion import (
 from index.hits import Hit
 from index.language import looks_english
 from index.ordering import ties_by_coverage, with_lead_in, with_previous
+from index.question_text import names_only_a_topic
 from index.reranking import RERANK_DEPTH, describe_candidates, rerank
 
 MAX_QUESTION_CHARS = 1000
@@ -191,6 +192,10 @@ class Retriever:
             next_probability=runner_up,
         )
         outcome, confidence = self._calibration.decide(values)
+        if outcome is Outcome.CONFIDENT and allowed is None and names_only_a_topic(question):
+            # "México", "2025", "seguridad": a topic, not a question; the closest passage is
+            # offered as such. (A followed topic is a topic by design: it is exempt.)
+            outcome = Outcome.TENTATIVE
         return Retrieval(
             hits=hits,
             outcome=outcome,

@@ -38,7 +38,9 @@ def _leaked(bot: RunningBot, chat_id: int) -> list[str]:
 async def test_a_forged_callback_never_shows_or_rates_another_persons_answer(
     bot: RunningBot,
 ) -> None:
-    ana_answer = await bot.reply_to(f"{SECRET}. ¿Hubo conferencia de prensa?", user_id=ANA)
+    # A question the seed answers (buttons to forge), carrying something private.
+    question = f"¿Qué nombre tiene el programa de cooperación? ({SECRET})"
+    ana_answer = await bot.reply_to(question, user_id=ANA)
     data = {b["text"]: b.get("callback_data") for b in buttons(ana_answer)}
     own_next, own_thumb = data["Otro pasaje ▶"], data["👍"]
     mallory_answer = await bot.reply_to("robo de combustible", user_id=MALLORY)

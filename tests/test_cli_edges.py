@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from index import Library, Settings
-from index.question_text import clean_question
+from index.question_text import clean_question, names_only_a_topic
 
 EMPTY = "La pregunta está vacía"
 
@@ -95,3 +95,31 @@ def test_what_a_keyboard_or_terminal_slips_into_a_question_is_dropped(
     typed: str, meant: str
 ) -> None:
     assert clean_question(typed) == meant
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("México", True),
+        ("2025", True),
+        ("robo de gasolina", True),
+        ("¿fentanilo?", False),
+        ("¿Hubo conferencia de prensa?", False),
+        ("qué dijeron del fentanilo", False),
+    ],
+)
+def test_up_to_three_words_without_a_question_mark_name_a_topic(text: str, topic: bool) -> None:
+    assert names_only_a_topic(text) is topic
+
+
+def test_a_keyword_is_offered_as_the_closest_passage_never_as_the_answer(
+    seeded: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    questions = ["2025", "Estados Unidos", "¿Hubo conferencia de prensa?"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(questions) + "\n"))
+    assert main(["ask", "--json", "-"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["answered"] for r in records] == [False, False, True]
+    assert records[0]["results"] and records[1]["results"]

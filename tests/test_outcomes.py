@@ -113,7 +113,7 @@ async def test_nothing_and_confident_outcomes_in_the_bot(
     async with running_bot(
         settings, e5, fake_telegram, secondary=None, calibration=pinned("confident")
     ) as bot:
-        reply = await bot.reply_to("fentanilo")
+        reply = await bot.reply_to("¿Qué dijeron sobre el fentanilo?")
         text = parse_html(reply.get("text"))[0]
         assert "fentanilo" in text and not text.startswith(TENTATIVE_LEAD)
 
@@ -125,7 +125,7 @@ def test_the_query_log_and_stats_count_the_three_outcomes(settings_for) -> None:
         library = Library.open(
             settings, embedder=HashingEmbedder(), secondary=None, calibration=pinned(outcome)
         )
-        answer = library.ask("fentanilo y armas", user_id=7)
+        answer = library.ask("¿fentanilo y armas?", user_id=7)
         assert answer.outcome == outcome
         assert answer.answered is (outcome == "confident")
         assert answer.tentative is (outcome == "tentative")
@@ -137,4 +137,4 @@ def test_the_query_log_and_stats_count_the_three_outcomes(settings_for) -> None:
     stats = counts["nothing"]
     assert (stats.questions, stats.answered, stats.tentative, stats.nothing) == (3, 1, 1, 1)
     # Only questions that found nothing are listed as unanswered.
-    assert [u.question for u in stats.top_unanswered] == ["fentanilo y armas"]
+    assert [u.question for u in stats.top_unanswered] == ["¿fentanilo y armas?"]
