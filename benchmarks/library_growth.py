@@ -260,8 +260,15 @@ def distractors() -> dict[str, list[Distractor]]:
     """Every candidate distractor document, per source, in the order they are added."""
     manifest = CACHE / "docs" / "manifest.json"
     if manifest.is_file():
+        # Paths are kept relative to the cache, so a copied or moved checkout still finds them; a
+        # manifest naming a file that is gone is rebuilt, never silently shortened.
         saved = json.loads(manifest.read_text(encoding="utf-8"))
-        return {s: [Distractor(**d) for d in docs] for s, docs in saved.items()}
+        listed = {
+            s: [Distractor(**{**d, "path": str(CACHE / d["path"])}) for d in docs]
+            for s, docs in saved.items()
+        }
+        if all(Path(d.path).is_file() for docs in listed.values() for d in docs):
+            return listed
     docs = CACHE / "docs"
     shutil.rmtree(docs, ignore_errors=True)
     sources: dict[str, Callable[[Path], list[Distractor]]] = {
@@ -280,10 +287,11 @@ def distractors() -> dict[str, list[Distractor]]:
     for source, build in sources.items():
         print(f"[growth] converting {source}…", file=sys.stderr)
         result[source] = build(docs / source)
-    manifest.write_text(
-        json.dumps({s: [asdict(d) for d in ds] for s, ds in result.items()}, ensure_ascii=False),
-        encoding="utf-8",
-    )
+    relative = {
+        s: [{**asdict(d), "path": str(Path(d.path).relative_to(CACHE))} for d in ds]
+        for s, ds in result.items()
+    }
+    manifest.write_text(json.dumps(relative, ensure_ascii=False), encoding="utf-8")
     return result
 
 
