@@ -38,9 +38,13 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CallbackQueryHandler(invalid))  # registered last: old, forged or malformed buttons
 
 
-def _asked_in(query: CallbackQuery) -> int | None:
-    """The chat of the message under the button: answers belong to whoever asked them there."""
-    return query.message.chat.id if query.message is not None else None
+async def _asked_in(query: CallbackQuery) -> int | None:
+    """The chat of the message under the button: answers belong to whoever asked them there.
+    Without one (too old a message), the press gets the same reply as someone else's answer."""
+    if query.message is None:
+        await query.answer(NOT_YOURS)
+        return None
+    return query.message.chat.id
 
 
 async def other_passage(update: Update, context: BotContext) -> None:
@@ -48,9 +52,8 @@ async def other_passage(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    chat_id = _asked_in(query)
+    chat_id = await _asked_in(query)
     if chat_id is None:
-        await query.answer(NOT_YOURS)
         return
     message = query.message if isinstance(query.message, Message) else None
     args = keyboards.button_args(query.data)
@@ -64,9 +67,8 @@ async def feedback(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    chat_id = _asked_in(query)
+    chat_id = await _asked_in(query)
     if chat_id is None:
-        await query.answer(NOT_YOURS)
         return
     qid, passage_id, helpful = keyboards.button_args(query.data)
     stored = await asyncio.to_thread(

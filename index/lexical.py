@@ -176,16 +176,10 @@ class LexicalIndex:
         return self.search_terms(self._analyzer.terms(query), k)
 
     def search_terms(
-        self, terms: Sequence[str], k: int, *, among: Sequence[int] | None = None
+        self, terms: Sequence[str], k: int
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """`search` for a question already analysed (`analyzer.terms`), optionally only over
-        the passages `among` (scored with the whole index's statistics)."""
+        """`search` for a question already analysed (`analyzer.terms`)."""
         scores = self._bm25.scores(terms)
-        if among is not None:
-            rows = [self._rows[pid] for pid in among if pid in self._rows]
-            mask = np.zeros(len(scores), dtype=bool)
-            mask[rows] = True
-            scores = np.where(mask, scores, 0.0)
         positive = np.flatnonzero(scores > 0)
         if len(positive) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
