@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,6 +123,19 @@ def test_best_sentence_is_the_one_sharing_the_question_terms(seeded_e5_library: 
     assert hit.highlighted_sentence.startswith("Todo dentro de nuestros respectivos marcos legales")
 
 
+@contextlib.contextmanager
+def _only(settings_for, tmp_path: Path, e5, text: str) -> Iterator[Library]:  # type: ignore[no-untyped-def]
+    """A library holding `text` alone (no seed), closed afterwards."""
+    empty = tmp_path / "no-seeds"
+    empty.mkdir()
+    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=e5, secondary=None)
+    try:
+        library.add_document("nota.txt", text.encode(), title="Nota")
+        yield library
+    finally:
+        library.close()
+
+
 ENGLISH_DOC = (
     "Las autoridades acordaron detener el tráfico ilícito de armas de fuego hacia el sur.\n\n"
     "La delegación de US llegó a México; México y US celebraron la reunión en Mexico City.\n\n"
@@ -134,11 +149,7 @@ def test_an_english_question_is_ranked_without_the_spanish_bm25_vote(
     tmp_path: Path,
     e5,  # type: ignore[no-untyped-def]
 ) -> None:
-    empty = tmp_path / "no-seeds"
-    empty.mkdir()
-    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=e5, secondary=None)
-    try:
-        library.add_document("armas.txt", ENGLISH_DOC.encode(), title="Nota")
+    with _only(settings_for, tmp_path, e5, ENGLISH_DOC) as library:
         corpus = library.corpus()
         question = "What about gun trafficking from the US into Mexico?"
         # BM25 matches only the names and cognates ("us", "mexic"): the paragraph repeating them.
@@ -151,8 +162,6 @@ def test_an_english_question_is_ranked_without_the_spanish_bm25_vote(
         # A Spanish question keeps both votes: the same names now mean the same words.
         spanish = Retriever(e5).search(corpus, "¿Qué pasó en la reunión en México?")
         assert "Mexico City" in spanish.hits[0].text
-    finally:
-        library.close()
 
 
 PARAPHRASE_DOC = (
@@ -169,11 +178,7 @@ def test_bm25_votes_less_when_its_first_passage_holds_only_the_common_words(
     tmp_path: Path,
     e5,  # type: ignore[no-untyped-def]
 ) -> None:
-    empty = tmp_path / "no-seeds"
-    empty.mkdir()
-    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=e5, secondary=None)
-    try:
-        library.add_document("nota.txt", PARAPHRASE_DOC.encode(), title="Nota")
+    with _only(settings_for, tmp_path, e5, PARAPHRASE_DOC) as library:
         corpus = library.corpus()
         question = "¿Qué hará el gobierno de la presidenta contra el tráfico de pistolas?"
         lexical_ids, _ = corpus.lexical.search(question, 5)
@@ -188,5 +193,3 @@ def test_bm25_votes_less_when_its_first_passage_holds_only_the_common_words(
             corpus, "¿Cuándo presentará el informe anual al Congreso?"
         )
         assert "informe anual" in own.hits[0].text
-    finally:
-        library.close()
