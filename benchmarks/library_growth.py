@@ -13,7 +13,7 @@ library's readers ingest (`Library.add_path`), plus `benchmarks/synthetic.py` pa
 
     mkdir -p benchmarks/.cache/library_growth/deb && cd benchmarks/.cache/library_growth/deb
     apt-get download manpages-es debian-reference-es maint-guide-es fortunes-es \
-        libreoffice-help-es
+        libreoffice-help-es gimp-help-es lilypond-doc-html-es
     for d in *.deb; do dpkg-deb -x "$d" x; done   # unpacked, not installed
 
     nice -n 10 .venv/bin/python benchmarks/library_growth.py [--sizes 0,1000,5000,20000]
@@ -65,14 +65,18 @@ KINDS = ("own", "other", "english", "oos_trap", "oos")
 SIZES = (0, 1000, 5000, 20000)
 JUNK_WORDS = 8
 
-# Share of each step's passages per source (the same mix at every size).
+# Share of each step's passages per source (the same mix at every size). A source that runs out
+# leaves its remainder to the others, in this order, so a step always reaches its size while any
+# source has documents left.
 SHARES = {
-    "man": 0.27,
-    "libreoffice": 0.27,
-    "debian-reference": 0.13,
-    "maint-guide": 0.05,
-    "fortunes": 0.08,
-    "synthetic": 0.20,
+    "man": 0.12,
+    "libreoffice": 0.14,
+    "debian-reference": 0.09,
+    "maint-guide": 0.04,
+    "fortunes": 0.06,
+    "synthetic": 0.15,
+    "gimp": 0.25,
+    "lilypond": 0.15,
 }
 FIELDS = {
     "man": "Unix commands and C library (manpages-es)",
@@ -81,6 +85,8 @@ FIELDS = {
     "maint-guide": "software packaging (maint-guide-es)",
     "fortunes": "proverbs, quotations, jokes (fortunes-es)",
     "synthetic": "public policy, generated (benchmarks/synthetic.py): topical trap",
+    "gimp": "image editing (gimp-help-es 2.10)",
+    "lilypond": "music engraving (lilypond-doc-html-es 2.24)",
 }
 LO_DEB_DIR = CACHE / "deb"
 # Every package is unpacked (dpkg-deb -x) under deb/x, not installed.
@@ -90,6 +96,8 @@ DEBREF_DIR = PACKAGES / "usr/share/debian-reference"
 MAINT_DIR = PACKAGES / "usr/share/doc/maint-guide-es/html"
 FORTUNE_DIR = PACKAGES / "usr/share/games/fortunes/es"
 LO_HELP = "usr/share/libreoffice/help/es/text"
+GIMP_DIR = PACKAGES / "usr/share/gimp/2.0/help/es"
+LILYPOND_DIR = PACKAGES / "usr/share/doc/lilypond/html/Documentation"
 
 
 # -- distractor documents -----------------------------------------------------------------------
@@ -224,6 +232,81 @@ def libreoffice_documents(folder: Path, *, per_document: int = 20) -> list[Distr
     return result
 
 
+def _between(text: str, begin: str, ends: Sequence[str]) -> str:
+    """The part of a page from `begin` to the first of `ends` (navigation and footers cut)."""
+    start = text.find(begin)
+    if start < 0:
+        return ""
+    stops = [i for i in (text.find(end, start) for end in ends) if i > start]
+    return text[start : min(stops) if stops else len(text)]
+
+
+def html_page_documents(
+    source: str,
+    folder: Path,
+    pages: Sequence[Path],
+    *,
+    label: str,
+    begin: str,
+    ends: Sequence[str],
+    per_document: int = 10,
+    seed: int = 5,
+) -> list[Distractor]:
+    """Help pages of one manual, `per_document` consecutive pages to a document, each page's
+    content only (from `begin` to the first of `ends`)."""
+    result = []
+    for start in range(0, len(pages), per_document):
+        parts, names = [], []
+        for page in pages[start : start + per_document]:
+            text = page.read_text(encoding="utf-8", errors="replace")
+            body = _between(text, begin, ends)
+            if body:
+                parts.append(body)
+                names.append(_title_of(text, page.stem))
+        if not parts:
+            continue
+        title = f"{label}: {names[0]} (y {len(names) - 1} más)" if len(names) > 1 else names[0]
+        doc = (
+            f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+            + "\n".join(parts)
+            + "</body></html>"
+        )
+        path = _write(folder, f"{source}-{start // per_document:03d}.html", doc)
+        result.append(Distractor(source, str(path), title))
+    random.Random(seed).shuffle(result)
+    return result
+
+
+def gimp_documents(folder: Path) -> list[Distractor]:
+    pages = sorted(GIMP_DIR.glob("*.html"))
+    return html_page_documents(
+        "gimp",
+        folder,
+        pages,
+        label="Ayuda de GIMP",
+        begin='<div class="sect',
+        ends=['<div class="navfooter"'],
+    )
+
+
+def lilypond_documents(folder: Path) -> list[Distractor]:
+    """The LilyPond manuals' Spanish pages (the one-page editions left out: same text)."""
+    pages = sorted(
+        p
+        for manual in ("learning", "usage", "notation", "extending", "essay", "web")
+        for p in (LILYPOND_DIR / manual).glob("*.es.html")
+    )
+    return html_page_documents(
+        "lilypond",
+        folder,
+        pages,
+        label="Manual de LilyPond",
+        begin='<div id="main">',
+        ends=['<div id="footer"', '<div id="tocframe"'],
+        seed=6,
+    )
+
+
 def fortune_documents(folder: Path, *, per_document: int = 120) -> list[Distractor]:
     """Each fortune file (offensive ones excluded) in parts; one entry per paragraph."""
     result = []
@@ -282,6 +365,8 @@ def distractors() -> dict[str, list[Distractor]]:
         ),
         "fortunes": fortune_documents,
         "synthetic": synthetic_documents,
+        "gimp": gimp_documents,
+        "lilypond": lilypond_documents,
     }
     result = {}
     for source, build in sources.items():
@@ -440,14 +525,20 @@ def add_step(
     target: int,
     sources: dict[int, str],
 ) -> int:
-    """Add each source's next documents until it holds its share of `target` passages."""
+    """Add each source's next documents until it holds its share of `target` passages; what
+    sources that ran out could not give is then taken from the others, in turn."""
     documents = 0
-    for source, share in SHARES.items():
-        while added[source] < share * target:
+    exhausted: set[str] = set()
+
+    def add_next(source: str) -> bool:
+        nonlocal documents
+        while True:
             doc = next(pending[source], None)
             if doc is None:
-                print(f"[growth] {source}: no documents left", file=sys.stderr)
-                break
+                if source not in exhausted:
+                    print(f"[growth] {source}: no documents left", file=sys.stderr)
+                exhausted.add(source)
+                return False
             try:
                 result = library.add_path(Path(doc.path), title=doc.title)
             except DocumentError as error:  # a help folder of nothing but icons and links
@@ -456,6 +547,17 @@ def add_step(
             sources[result.document.id] = source
             added[source] += result.document.passages
             documents += 1
+            return True
+
+    for source, share in SHARES.items():
+        while added[source] < share * target and add_next(source):
+            pass
+    while sum(added.values()) < target and len(exhausted) < len(SHARES):
+        for source in SHARES:
+            if sum(added.values()) >= target:
+                break
+            if source not in exhausted:
+                add_next(source)
     return documents
 
 
