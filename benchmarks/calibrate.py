@@ -39,9 +39,11 @@ from index.calibration import (  # noqa: E402
     LogisticModel,
     calibration_name,
     fit_logistic,
+    load_calibration,
 )
 from index.evaluation import SHOWN_ALTERNATIVES, load_labelled, relevant_rank  # noqa: E402
 from index.evidence import with_ranking  # noqa: E402
+from index.question_text import clean_question, names_only_a_topic  # noqa: E402
 from index.reranking import rerank  # noqa: E402
 
 EVAL = REPO / "benchmarks" / "eval"
@@ -83,6 +85,14 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "all+rarity": ("cos", *_EVERYTHING_BUT_COS, "idf_coverage", "focus"),
     "all but cos+rarity": (*_EVERYTHING_BUT_COS, "idf_coverage", "focus"),
 }
+# Question form as a fitted feature (issue 10): every set above plus "keyword" (the input names
+# only a topic: up to three words, no question mark), the best of them chosen as usual. Compared
+# with the same sets without it under the rule as a cap (at most a tentative quote), on
+# cross-validated log-loss and held-out outcomes.
+FORM_FEATURE = "keyword"
+WITH_FORM: dict[str, tuple[str, ...]] = {
+    f"{name}+form": (*features, FORM_FEATURE) for name, features in CANDIDATES.items()
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,16 @@ class Row:
     @property
     def shown_right(self) -> bool:
         return self.rank is not None and self.rank <= SHOWN_ALTERNATIVES
+
+    @property
+    def keyword(self) -> bool:
+        """The input names only a topic: the retriever caps it at a tentative quote."""
+        return names_only_a_topic(clean_question(self.question))
+
+
+def with_form(row: Row) -> Row:
+    """The row with its question's form among the evidence (rows asked before it existed)."""
+    return dataclasses.replace(row, evidence={**row.evidence, FORM_FEATURE: float(row.keyword)})
 
 
 SEED_KEY = "M"  # the seed communiqué's letter in the question set's "doc" field
@@ -311,11 +331,15 @@ def log_loss(predictions: Sequence[float], labels: Sequence[bool]) -> float:
 
 
 def choose_features(
-    rows: Sequence[Row], label: Callable[[Row], bool], *, allow_cos: bool
+    rows: Sequence[Row],
+    label: Callable[[Row], bool],
+    *,
+    allow_cos: bool,
+    candidates: Mapping[str, tuple[str, ...]] = CANDIDATES,
 ) -> tuple[str, float, dict[str, float]]:
     scores: dict[str, float] = {}
     best: tuple[float, str, float] | None = None
-    for name, features in CANDIDATES.items():
+    for name, features in candidates.items():
         if not allow_cos and "cos" in features:
             continue
         for l2 in (1.0, 3.0, 10.0, 30.0):
@@ -339,7 +363,11 @@ def old_policy(row: Row) -> str:
 
 
 def choose_cuts(
-    rows: Sequence[Row], top: Sequence[float], shown: Sequence[float]
+    rows: Sequence[Row],
+    top: Sequence[float],
+    shown: Sequence[float],
+    *,
+    capped: Sequence[bool] | None = None,
 ) -> tuple[float, float]:
     """The cuts, chosen on out-of-fold predictions with some room below the targets.
 
@@ -348,13 +376,19 @@ def choose_cuts(
     for out-of-scope questions within 4 % of those (targets: 8 % and 5 %). Tentative: the lowest
     cut that still gives nothing to at least 70 % of out-of-scope questions (the target itself:
     every point above it is paid for by answerable questions told "no encontré").
+
+    `capped` rows (keyword searches under the shipped cap) are never confident: above the
+    confident cut they are tentative, as in `Calibration.decide`.
     """
     grid = [i / 100 for i in range(1, 100)]
     oos = [i for i, r in enumerate(rows) if not r.in_scope]
+    can_be_sure = [not c for c in capped] if capped is not None else [True] * len(rows)
     confident_at = 0.99
     for cut in grid:
-        wrong = sum(1 for i, r in enumerate(rows) if top[i] >= cut and not r.top_right)
-        oos_confident = sum(1 for i in oos if top[i] >= cut)
+        wrong = sum(
+            1 for i, r in enumerate(rows) if top[i] >= cut and can_be_sure[i] and not r.top_right
+        )
+        oos_confident = sum(1 for i in oos if top[i] >= cut and can_be_sure[i])
         if wrong <= 0.06 * len(rows) and oos_confident <= 0.04 * max(1, len(oos)):
             confident_at = cut
             break
@@ -421,12 +455,19 @@ def recall_table(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
-def tradeoff(rows: Sequence[Row], model: LogisticModel, chosen: float) -> list[str]:
+def tradeoff(
+    rows: Sequence[Row],
+    model: LogisticModel,
+    chosen: float,
+    *,
+    capped: Callable[[Row], bool] = lambda r: False,
+) -> list[str]:
     lines = [
         "| confident cut | confident-right | confident-wrong | out of scope confident |",
         "|---|---|---|---|",
     ]
-    probabilities = [model.probability(r.evidence) for r in rows]
+    # A capped row is never confident, whatever its probability.
+    probabilities = [0.0 if capped(r) else model.probability(r.evidence) for r in rows]
     for cut in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, chosen):
         right = sum(p >= cut and r.top_right for p, r in zip(probabilities, rows, strict=False))
         wrong = sum(
@@ -439,34 +480,73 @@ def tradeoff(rows: Sequence[Row], model: LogisticModel, chosen: float) -> list[s
     return lines
 
 
-def fit_calibration(rows: Sequence[Row], *, allow_cos: bool, fitted_on: str) -> Calibration:
+@dataclass(frozen=True)
+class Fitted:
+    """A calibration, how question form enters it, and its cross-validated figures."""
+
+    calibration: Calibration
+    form: str  # "cap": keyword searches capped at tentative; "feature": a fitted feature
+    top_loss: float  # cross-validated log-loss of the confident model (fit part)
+    shown_loss: float
+    top_cv: tuple[float, ...]
+    shown_cv: tuple[float, ...]
+
+    def decide(self, row: Row) -> str:
+        capped = self.form == "cap" and row.keyword
+        return self.calibration.decide(row.evidence, keyword_search=capped)[0].value
+
+    def decide_cv(self, row: Row, i: int) -> str:
+        """The outcome from out-of-fold probabilities (fit part), with the same cuts."""
+        c = self.calibration
+        if self.top_cv[i] >= c.confident_at:
+            return "tentative" if self.form == "cap" and row.keyword else "confident"
+        return "tentative" if self.shown_cv[i] >= c.tentative_at else "nothing"
+
+
+def fit_calibration(
+    rows: Sequence[Row], *, allow_cos: bool, fitted_on: str, form: str = "cap"
+) -> Fitted:
     def top_label(r: Row) -> bool:
         return r.top_right
 
     def shown_label(r: Row) -> bool:
         return r.shown_right
 
-    top_set, top_l2, _ = choose_features(rows, top_label, allow_cos=allow_cos)
-    shown_set, shown_l2, _ = choose_features(rows, shown_label, allow_cos=allow_cos)
-    top_cv = cross_validated(rows, CANDIDATES[top_set], top_label, top_l2)
-    shown_cv = cross_validated(rows, CANDIDATES[shown_set], shown_label, shown_l2)
+    sets = WITH_FORM if form == "feature" else CANDIDATES
+    top_set, top_l2, top_scores = choose_features(
+        rows, top_label, allow_cos=allow_cos, candidates=sets
+    )
+    shown_set, shown_l2, shown_scores = choose_features(
+        rows, shown_label, allow_cos=allow_cos, candidates=sets
+    )
+    top_cv = cross_validated(rows, sets[top_set], top_label, top_l2)
+    shown_cv = cross_validated(rows, sets[shown_set], shown_label, shown_l2)
     # The cuts are chosen where the choice is hardest: the library of all four documents, whose
     # out-of-scope questions are traps from the same fields. Single-document libraries add
     # mostly easy out-of-scope rows (questions about a document that is not there), which
     # would let the tentative cut fall far too low for the real library.
     hard = [i for i, r in enumerate(rows) if r.library == "all four"]
     confident_at, tentative_at = choose_cuts(
-        [rows[i] for i in hard], [top_cv[i] for i in hard], [shown_cv[i] for i in hard]
+        [rows[i] for i in hard],
+        [top_cv[i] for i in hard],
+        [shown_cv[i] for i in hard],
+        capped=[form == "cap" and rows[i].keyword for i in hard],
     )
     evidence = [r.evidence for r in rows]
-    return Calibration(
-        top=fit_logistic(evidence, [top_label(r) for r in rows], CANDIDATES[top_set], l2=top_l2),
-        shown=fit_logistic(
-            evidence, [shown_label(r) for r in rows], CANDIDATES[shown_set], l2=shown_l2
-        ),
+    calibration = Calibration(
+        top=fit_logistic(evidence, [top_label(r) for r in rows], sets[top_set], l2=top_l2),
+        shown=fit_logistic(evidence, [shown_label(r) for r in rows], sets[shown_set], l2=shown_l2),
         confident_at=confident_at,
         tentative_at=tentative_at,
         fitted_on=fitted_on,
+    )
+    return Fitted(
+        calibration,
+        form,
+        top_loss=top_scores[f"{top_set} (l2={top_l2})"],
+        shown_loss=shown_scores[f"{shown_set} (l2={shown_l2})"],
+        top_cv=tuple(top_cv),
+        shown_cv=tuple(shown_cv),
     )
 
 
@@ -477,6 +557,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rows", type=Path, help="reuse (or save) asked rows as JSON")
     parser.add_argument(
         "--ranker", choices=list(RANKERS), help="ship this ranker (default: fusion only)"
+    )
+    parser.add_argument(
+        "--form",
+        choices=("cap", "feature"),
+        default="cap",
+        help="how question form enters the written calibration",
     )
     parser.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "calibrate.md"
@@ -521,36 +607,119 @@ def main(argv: Sequence[str] | None = None) -> int:
         name: [reranked(r, model) for r in raw_heldout] for name, model in ranker_models.items()
     }
 
-    own = fit_calibration(fit, allow_cos=True, fitted_on=f"{len(fit)} questions, {model_id}")
-    own = dataclasses.replace(own, ranker=ranker)
-    generic = fit_calibration(fit, allow_cos=False, fitted_on=f"{len(fit)} questions, generic")
-    generic = dataclasses.replace(generic, ranker=ranker)
-    new = Policy("new", lambda r: own.decide(r.evidence)[0].value)
+    # Question form is read from the question itself, so rows asked before it existed carry it.
+    fit = [with_form(r) for r in fit]
+    heldout = [with_form(r) for r in heldout]
+    baseline_heldout = [with_form(r) for r in baseline_heldout]
+    fitted_on = f"{len(fit)} questions, {model_id}"
+    refits = {
+        form: fit_calibration(fit, allow_cos=True, fitted_on=fitted_on, form=form)
+        for form in ("cap", "feature")
+    }
+    chosen = refits[args.form]
+    own = dataclasses.replace(chosen.calibration, ranker=ranker)
+    generic = fit_calibration(
+        fit, allow_cos=False, fitted_on=f"{len(fit)} questions, generic", form=args.form
+    )
+    generic_calibration = dataclasses.replace(generic.calibration, ranker=ranker)
     old = Policy("before", old_policy)
+    shipped = load_calibration(model_id)
+    policies = [
+        Policy(
+            "fitted, keyword rule ignored (old tables)",
+            lambda r: shipped.decide(r.evidence)[0].value,
+        ),
+        Policy(
+            "fitted + keyword cap (shipped before this run)",
+            lambda r: shipped.decide(r.evidence, keyword_search=r.keyword)[0].value,
+        ),
+        Policy("refit, keyword cap", refits["cap"].decide),
+        Policy("refit, form as a feature", refits["feature"].decide),
+    ]
+
+    def all_four(part: Sequence[Row]) -> list[Row]:
+        return [r for r in part if r.library == "all four"]
+
+    def alone(part: Sequence[Row]) -> list[Row]:
+        return [r for r in part if r.library != "all four"]
+
+    keyword_lines = [
+        "| policy | keyword searches (held out, all four) | confident-right | confident-wrong "
+        "| tentative (right shown) | nothing |",
+        "|---|---|---|---|---|---|",
+    ]
+    keywords = [r for r in all_four(heldout) if r.keyword]
+    for policy in (old, *policies):
+        pairs = [(policy.decide(r), r) for r in keywords]
+        right = sum(o == "confident" and r.top_right for o, r in pairs)
+        wrong = sum(o == "confident" and not r.top_right for o, r in pairs)
+        tentative = sum(o == "tentative" for o, _ in pairs)
+        t_right = sum(o == "tentative" and r.shown_right for o, r in pairs)
+        nothing = sum(o == "nothing" for o, _ in pairs)
+        keyword_lines.append(
+            f"| {policy.name} | {len(keywords)} | {right} | {wrong} | {tentative} ({t_right}) "
+            f"| {nothing} |"
+        )
+    form_lines = [
+        "| question form | confident model | CV log-loss (confident / shown) | cuts |",
+        "|---|---|---|---|",
+    ]
+    for form, fitted in refits.items():
+        c = fitted.calibration
+        form_lines.append(
+            f"| {form} | {', '.join(c.top.features)} | {fitted.top_loss:.4f} / "
+            f"{fitted.shown_loss:.4f} | {c.confident_at:.2f} / {c.tentative_at:.2f} |"
+        )
+    cv_policies = [
+        Policy(f"refit, {form} (out of fold)", lambda r, f=fitted: f.decide_cv(r, fit.index(r)))
+        for form, fitted in refits.items()
+    ]
 
     report = [
         "# Answer policy: three outcomes, calibrated confidence",
         "",
         f"{len(fit)} questions to fit (cross-validated), {len(heldout)} held out (never fitted).",
         "",
-        f"Confident model: {', '.join(own.top.features)}; cut {own.confident_at:.2f}. "
-        f"Shown model: {', '.join(own.shown.features)}; tentative cut {own.tentative_at:.2f}.",
+        f"Refit with question form as a **{args.form}**"
+        + (" (written to `index/calibrations/`)" if args.write else " (not written)")
+        + f". Confident model: {', '.join(own.top.features)}; cut {own.confident_at:.2f}. "
+        f"Shown model: {', '.join(own.shown.features)}; tentative cut {own.tentative_at:.2f}. "
+        f"Calibration shipped when this ran: cuts {shipped.confident_at:.2f} / "
+        f"{shipped.tentative_at:.2f}, fitted on {shipped.fitted_on}.",
+        "",
+        "A keyword search (up to three words, no question mark; `index/question_text.py`) gets at "
+        "most a tentative quote in the shipped retriever (`Calibration.decide(keyword_search=…)`). "
+        "Tables before this run ignored that rule. Here every policy but `before` is shown as "
+        "it ships: the cap applied where the policy has it, and the cuts of `refit, keyword cap` "
+        "chosen with capped questions counted as tentative. `refit, form as a feature` instead "
+        "lets the models weigh `keyword` (1 for such input) among the candidate feature sets, "
+        "chosen by cross-validated log-loss like every other feature, with no cap.",
+        "",
+        "## Question form: cap or feature",
+        "",
+        *form_lines,
+        "",
+        *keyword_lines,
         "",
         "## Held-out questions: outcomes per kind",
         "",
-        "`before` is the policy and ranking shipped until now (fusion, cosine ≥ 0.845 or 60 % "
-        "of stems); `new` is the ranker and policy chosen on the fit part.",
+        "`before` is the policy and ranking shipped until the calibrated confidence (fusion, "
+        "cosine ≥ 0.845 or 60 % of stems).",
         "",
         "All four documents in the library:",
         "",
-        *outcome_table([r for r in baseline_heldout if r.library == "all four"], [old]),
-        *outcome_table([r for r in heldout if r.library == "all four"], [new])[2:],
+        *outcome_table(all_four(baseline_heldout), [old]),
+        *outcome_table(all_four(heldout), policies)[2:],
         "",
         "Each document alone in the library (four libraries, every question asked in each; "
         "`oos_elsewhere`: answered by a document that is not there):",
         "",
-        *outcome_table([r for r in baseline_heldout if r.library != "all four"], [old]),
-        *outcome_table([r for r in heldout if r.library != "all four"], [new])[2:],
+        *outcome_table(alone(baseline_heldout), [old]),
+        *outcome_table(alone(heldout), policies)[2:],
+        "",
+        "## Fit part, cross-validated (out-of-fold probabilities, the refits' cuts), all four",
+        "",
+        *outcome_table(all_four(fit), cv_policies),
         "",
         f"## Ranking (shipped: {ranker_name}; best by cross-validation on the fit part: "
         f"{best_name})",
@@ -563,18 +732,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             for line in (
                 f"Held out, all four documents, {name}:",
                 "",
-                *recall_table([r for r in part if r.library == "all four"]),
+                *recall_table(all_four(part)),
                 "",
             )
         ],
         "",
-        "## Held-out trade-off of the confident cut",
+        "## Held-out trade-off of the confident cut (the calibration that ships after this "
+        "run, keyword cap applied)",
         "",
-        *tradeoff([r for r in heldout if r.library == "all four"], own.top, own.confident_at),
+        *tradeoff(
+            all_four(heldout),
+            own.top if args.write else shipped.top,
+            own.confident_at if args.write else shipped.confident_at,
+            capped=lambda r: (args.form == "cap" or not args.write) and r.keyword,
+        ),
         "",
         "## Fit part (in-sample figures, for reference)",
         "",
-        *outcome_table(fit, [old, new]),
+        *outcome_table(fit, [old, *policies[2:]]),
     ]
     text = "\n".join(report) + "\n"
     print(text)
@@ -585,7 +760,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         (CALIBRATIONS / f"{calibration_name(model_id)}.json").write_text(
             own.to_json() + "\n", encoding="utf-8"
         )
-        (CALIBRATIONS / f"{GENERIC}.json").write_text(generic.to_json() + "\n", encoding="utf-8")
+        (CALIBRATIONS / f"{GENERIC}.json").write_text(
+            generic_calibration.to_json() + "\n", encoding="utf-8"
+        )
     return 0
 
 

@@ -191,11 +191,10 @@ class Retriever:
             probability=first.probability if first.probability is not None else 0.5,
             next_probability=runner_up,
         )
-        outcome, confidence = self._calibration.decide(values)
-        if outcome is Outcome.CONFIDENT and allowed is None and names_only_a_topic(question):
-            # "México", "2025", "seguridad": a topic, not a question; the closest passage is
-            # offered as such. (A followed topic is a topic by design: it is exempt.)
-            outcome = Outcome.TENTATIVE
+        # A followed topic is a topic by design: it is exempt from the keyword rule.
+        outcome, confidence = self._calibration.decide(
+            values, keyword_search=allowed is None and names_only_a_topic(question)
+        )
         return Retrieval(
             hits=hits,
             outcome=outcome,
