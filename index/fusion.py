@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 RRF_K = 60  # the textbook constant: any k from 1 to 60 gave the same Recall@1 within one question
@@ -13,6 +13,13 @@ RRF_K = 60  # the textbook constant: any k from 1 to 60 gave the same Recall@1 w
 # Recall@1 on the fit part from 0.34 to 0.50 and held-out Recall@3 from 0.69 to 0.81, with
 # Spanish questions untouched. The list still supplies candidates and evidence.
 ENGLISH_LEXICAL_WEIGHT = 0.0
+# The lexical vote of a passage that holds only one of the question's stems (when it has two or
+# more). BM25 ranks such a passage high when it is short or the stem is rare: a proverb sharing
+# "trabajo", a help page sharing "reunión". Chosen on the fit part of benchmarks/eval over 0,
+# 0.25, 0.5 and 1 (with word limits for the passage of 25, 40, 60 or none; no limit won), at
+# the evaluation library alone and with ~1,350 passages of other fields
+# (benchmarks/results/library_growth.md, "One-stem lexical votes").
+ONE_STEM_LEXICAL_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -37,20 +44,41 @@ class RankedList:
 
 
 def reciprocal_rank_fusion(
-    lists: Sequence[RankedList], *, k: int = RRF_K, weights: Sequence[float] | None = None
+    lists: Sequence[RankedList],
+    *,
+    k: int = RRF_K,
+    weights: Sequence[float] | None = None,
+    vote_scales: Sequence[Mapping[int, float]] | None = None,
 ) -> dict[int, float]:
-    """Σ weight/(k + rank) over the lists that hold each passage (every weight 1 by default).
+    """Σ weight·scale/(k + rank) over the lists that hold each passage (every weight 1 by
+    default; `vote_scales`, one mapping per list, scales single passages' votes, 1 if absent).
 
     A list at weight 0 still contributes its passages as candidates (score 0), so a passage
-    only it found can still be described and shown lower down.
+    only it found can still be described and shown lower down. A scaled vote leaves the other
+    passages' ranks in that list as they were.
     """
     if weights is None:
         weights = [1.0] * len(lists)
+    scales: Sequence[Mapping[int, float]] = vote_scales or [{} for _ in lists]
     fused: dict[int, float] = {}
-    for ranked, weight in zip(lists, weights, strict=True):
+    for ranked, weight, scale in zip(lists, weights, scales, strict=True):
         for rank, pid in enumerate(ranked.ids, start=1):
-            fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
+            fused[pid] = fused.get(pid, 0.0) + weight * scale.get(pid, 1.0) / (k + rank)
     return fused
+
+
+def one_stem_votes(
+    lexical: RankedList,
+    terms: frozenset[str],
+    passage_terms: Callable[[int], frozenset[str]],
+    *,
+    weight: float = ONE_STEM_LEXICAL_WEIGHT,
+) -> dict[int, float]:
+    """The lexical list's passages that share at most one stem with a question of two or more,
+    each with its reduced vote (for `reciprocal_rank_fusion`'s `vote_scales`)."""
+    if len(terms) < 2:
+        return {}
+    return {pid: weight for pid in lexical.ids if len(terms & passage_terms(pid)) <= 1}
 
 
 def lexical_trust(rarity: Mapping[str, float], top_terms: frozenset[str]) -> float:

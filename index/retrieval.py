@@ -16,8 +16,10 @@ from index.embedding import Embedder, Matrix, calibration_for
 from index.evidence import QuestionSignals, with_ranking
 from index.fusion import (
     ENGLISH_LEXICAL_WEIGHT,
+    ONE_STEM_LEXICAL_WEIGHT,
     RankedList,
     lexical_trust,
+    one_stem_votes,
     reciprocal_rank_fusion,
 )
 from index.hits import Hit
@@ -66,8 +68,10 @@ class Retriever:
         calibration: Calibration | None = None,
         english_lexical_weight: float = ENGLISH_LEXICAL_WEIGHT,
         weigh_lexical_by_rarity: bool = False,
+        one_stem_lexical_weight: float = ONE_STEM_LEXICAL_WEIGHT,
     ) -> None:
         self._weigh_lexical = weigh_lexical_by_rarity
+        self._one_stem_weight = one_stem_lexical_weight
         self._embedder = embedder
         self._english_lexical_weight = english_lexical_weight
         self._secondary = secondary
@@ -125,7 +129,20 @@ class Retriever:
         rarity = corpus.lexical.rarity(term_set)
         if self._weigh_lexical and lexical.ids:
             lexical_weight *= lexical_trust(rarity, corpus.lexical.passage_terms(lexical.ids[0]))
-        fused = reciprocal_rank_fusion(lists, weights=[1.0] * (len(lists) - 1) + [lexical_weight])
+        # A passage sharing one stem of a longer question is a weak lexical match, however
+        # high BM25 ranks it (short texts, rare stems): its vote shrinks.
+        one_stem = (
+            one_stem_votes(
+                lexical, term_set, corpus.lexical.passage_terms, weight=self._one_stem_weight
+            )
+            if self._one_stem_weight != 1.0
+            else {}
+        )
+        fused = reciprocal_rank_fusion(
+            lists,
+            weights=[1.0] * (len(lists) - 1) + [lexical_weight],
+            vote_scales=[{}] * (len(lists) - 1) + [one_stem],
+        )
         cosine = dict(dense.scores)
         # A passage found only lexically still needs its cosine for ties (one FAISS call).
         missing = [pid for pid in fused if pid not in cosine]

@@ -16,7 +16,7 @@ from index.calibration import (
     fit_logistic,
     load_calibration,
 )
-from index.fusion import RankedList, reciprocal_rank_fusion
+from index.fusion import RankedList, one_stem_votes, reciprocal_rank_fusion
 from index.language import looks_english
 
 
@@ -285,3 +285,19 @@ def test_lexical_trust_is_the_share_of_rarity_bm25s_first_passage_holds() -> Non
     assert lexical_trust(rarity, frozenset({"president", "gobiern"})) == pytest.approx(0.1)
     assert lexical_trust(rarity, frozenset({"trafic"})) == pytest.approx(0.5)
     assert lexical_trust({"mexic": 0.0}, frozenset()) == 1.0  # nothing known: the vote stands
+
+
+def test_a_lexical_match_on_one_stem_of_a_longer_question_votes_less() -> None:
+    lexical = RankedList.of([10, 11, 12], [9.0, 5.0, 1.0])
+    dense = RankedList.of([12, 10, 11], [0.9, 0.8, 0.7])
+    held = {10: frozenset({"trabaj"}), 11: frozenset({"trabaj", "reun"}), 12: frozenset()}
+    terms = frozenset({"trabaj", "reun", "segu"})
+    votes = one_stem_votes(lexical, terms, held.__getitem__, weight=0.25)
+    assert votes == {10: 0.25, 12: 0.25}
+    # A one-word question has no "other" stem to miss: every vote stands.
+    assert one_stem_votes(lexical, frozenset({"trabaj"}), held.__getitem__) == {}
+    plain = reciprocal_rank_fusion([dense, lexical])
+    scaled = reciprocal_rank_fusion([dense, lexical], vote_scales=[{}, votes])
+    assert scaled[11] == plain[11]  # the two-stem passage keeps its vote and its rank
+    assert scaled[10] == pytest.approx(1 / 62 + 0.25 / 61)
+    assert max(scaled, key=scaled.__getitem__) == 11 and max(plain, key=plain.__getitem__) == 10
