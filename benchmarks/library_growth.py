@@ -777,8 +777,10 @@ def report(steps: Sequence[Step], counts: dict[str, int], facts: list[tuple[str,
         "paragraph), six to a plain-text document; LibreOffice help pages (HTML) are grouped "
         "twenty to a document; Debian reference and maintainers' guide chapters are cut at their "
         "second-level sections; fortunes files are split into parts of 120 entries, one per "
-        "paragraph; synthetic bulletins have 80 paragraphs. All are read and chunked by the "
-        "library's own readers (`Library.add_path`).",
+        "paragraph; synthetic bulletins have 80 paragraphs; GIMP help and LilyPond manual "
+        "pages (HTML, navigation cut) are grouped ten to a document. A source that runs out "
+        "leaves its share to the others in turn. All are read and chunked by the library's own "
+        "readers (`Library.add_path`).",
     ]
     return "\n".join(lines) + "\n"
 
