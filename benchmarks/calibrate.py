@@ -12,8 +12,8 @@ each question's evidence (`Answer.evidence`) and the rank of its right passage. 
   shipped before (cosine ≥ 0.845 or 60 % of stems) and the new one side by side, with the
   trade-off curve of the confident cut.
 
-    .venv/bin/python benchmarks/calibrate.py            # report only
-    .venv/bin/python benchmarks/calibrate.py --write    # also write index/calibrations/*.json
+    .venv/bin/python -m benchmarks.calibrate            # report only
+    .venv/bin/python -m benchmarks.calibrate --write    # also write index/calibrations/*.json
 """
 
 from __future__ import annotations
@@ -29,20 +29,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from index import Library, Settings  # noqa: E402
-from index.calibration import (  # noqa: E402
+from benchmarks.benchlib import REPO
+from index import Library, Settings
+from index.calibration import (
     GENERIC,
     Calibration,
     LogisticModel,
     calibration_name,
     fit_logistic,
 )
-from index.evaluation import SHOWN_ALTERNATIVES, load_labelled, relevant_rank  # noqa: E402
-from index.evidence import with_ranking  # noqa: E402
-from index.reranking import rerank  # noqa: E402
+from index.evaluation import SHOWN_ALTERNATIVES, load_labelled, relevant_rank
+from index.evidence import with_ranking
+from index.reranking import rerank
 
 EVAL = REPO / "benchmarks" / "eval"
 HELDOUT_QA = EVAL / "heldout_qa.jsonl"

@@ -2,8 +2,8 @@
 
 Everything runs on a fresh temporary data dir (SQLite, bundled model, the seed document):
 
-    .venv/bin/python benchmarks/query.py            # ~2-4 minutes on 2 cores
-    .venv/bin/python benchmarks/query.py --rounds 3 --paragraphs 60 --cold-runs 1   # quick look
+    .venv/bin/python -m benchmarks.query            # ~2-4 minutes on 2 cores
+    .venv/bin/python -m benchmarks.query --rounds 3 --paragraphs 60 --cold-runs 1   # quick look
 
 Prints a Markdown report and writes it to benchmarks/results/query.md.
 """
@@ -26,14 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import benchlib
-import synthetic
-from benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs, verdict
+from benchmarks import benchlib, synthetic
+from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs, verdict
 
 if TYPE_CHECKING:
     from index import Embedder, Library
-
-sys.path.insert(0, str(REPO))
 
 CHILD = Path(__file__).resolve().parent / "coldstart_child.py"
 TARGET_ASK_OVER_EMBED = 1.3
@@ -565,7 +562,6 @@ def run_child(
         sys.executable,
         *python_flags,
         str(CHILD),
-        str(REPO),
         str(data_dir),
         str(seeds),
         str(questions_file),
@@ -708,20 +704,19 @@ def report_memory(serve: ChildRun) -> str:
 
 OMP_PROBE = """
 import json, sys, time
-sys.path.insert(0, sys.argv[1])
 from index import Settings
 from index.embedding import load_embedder
-questions = json.loads(open(sys.argv[2], encoding="utf-8").read())
-passages = json.loads(open(sys.argv[3], encoding="utf-8").read())
+questions = json.loads(open(sys.argv[1], encoding="utf-8").read())
+passages = json.loads(open(sys.argv[2], encoding="utf-8").read())
 embedder = load_embedder(Settings(_env_file=None).embedding_model)
-if sys.argv[5] == "1":  # a second long-lived thread uses the encoder (like the bot's worker)
+if sys.argv[4] == "1":  # a second long-lived thread uses the encoder (like the bot's worker)
     from concurrent.futures import ThreadPoolExecutor
     other = ThreadPoolExecutor(1)  # stays alive, and so does its libgomp thread pool
     other.submit(embedder.embed_queries, ["hola"]).result()
 for q in questions[:5]:
     embedder.embed_queries([q])
 times = []
-for i in range(int(sys.argv[4])):
+for i in range(int(sys.argv[3])):
     started = time.perf_counter()
     embedder.embed_queries([questions[i % len(questions)]])
     times.append(time.perf_counter() - started)
@@ -752,7 +747,6 @@ def bench_omp(root: Path, questions_file: Path, passages: list[str], reps: int) 
             sys.executable,
             "-c",
             OMP_PROBE,
-            str(REPO),
             str(questions_file),
             str(passages_file),
             str(reps),

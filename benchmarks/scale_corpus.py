@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from benchlib import REPO
 
+from benchmarks.benchlib import REPO
 from index.embedding import Embedder
 
 CACHE_DIR = REPO / "benchmarks" / ".cache"

@@ -10,6 +10,7 @@ from telegram import BotCommand
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -40,8 +41,21 @@ USER_COMMANDS = [
 ]
 
 
-def build_application(settings: Settings, library: Library) -> Application:  # type: ignore[type-arg]
-    """The bot with every handler, honouring the API base URLs in `settings`."""
+def rate_limiter_for(settings: Settings) -> PriorityRateLimiter:
+    """Telegram's flood limits and retries, with notifications paced behind replies."""
+    return PriorityRateLimiter(max_retries=3, bulk_per_second=settings.notify_per_second)
+
+
+def build_application(
+    settings: Settings,
+    library: Library,
+    *,
+    rate_limiter: BaseRateLimiter[int] | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot with every handler, honouring the API base URLs in `settings`.
+
+    `rate_limiter` replaces `rate_limiter_for(settings)` (a benchmark switches it off mid-run).
+    """
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise StorageError("Falta TELEGRAM_BOT_TOKEN: configúrelo en .env para ejecutar el bot.")
     bot = ScreeningBot(
@@ -51,7 +65,7 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         # What ApplicationBuilder would make: a pool for replies, one connection for polling.
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=PriorityRateLimiter(max_retries=3, bulk_per_second=settings.notify_per_second),
+        rate_limiter=rate_limiter or rate_limiter_for(settings),
     )
     services = BotServices(
         library=library,

@@ -64,6 +64,13 @@ class UniversalSentenceEncoder:
     def embed_passages(self, texts: Sequence[str]) -> Matrix:
         return self._encode(texts)
 
+    @property
+    def backend(self) -> Any:
+        """The package's encoder once loaded (None if loading failed): the cached copy has its
+        big table memory-mapped."""
+        self._loader.join()
+        return self._backend
+
     def warm_up(self) -> None:
         """Wait until the model is loaded (and check that it works)."""
         self._encode(["hola"])

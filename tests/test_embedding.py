@@ -85,8 +85,8 @@ def test_use_encoder_from_its_cache_matches_the_package(tmp_path, use) -> None: 
     assert np.allclose(again.embed_queries(texts), expected, atol=1e-6)
     assert again.model_id == use.model_id and again.dim == 512
     # The cached copy has every attribute the package's backend has, the big table mapped.
-    assert set(vars(again._backend)) == set(vars(use._backend))
-    assert isinstance(again._backend.table, np.memmap)
+    assert set(vars(again.backend)) == set(vars(use.backend))
+    assert isinstance(again.backend.table, np.memmap)
     table = next(tmp_path.rglob("table.npy"))
     table.write_bytes(b"torn")
     torn = UniversalSentenceEncoder(cache_dir=tmp_path)  # rebuilt from the package...
