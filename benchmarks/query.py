@@ -821,11 +821,20 @@ def parse_importtime(stderr: str) -> list[ImportEntry]:
     return entries
 
 
+def our_import_names() -> tuple[str, set[str]]:
+    """The core's import name and the top-level names of our packages (as -X importtime shows
+    them), from the packages themselves rather than spelled here."""
+    import bot as adapters
+    import index as core
+
+    return core.__name__, {core.__name__.split(".")[0], adapters.__name__.split(".")[0]}
+
+
 def importtime_table(entries: list[ImportEntry], top: int = 12) -> str:
     def package(name: str) -> str:
         return name.split(".", 1)[0]
 
-    own = {"index", "bot"}
+    own = our_import_names()[1]
     totals: dict[str, dict[str, Any]] = {}
     for entry in entries:
         pkg = package(entry.name)
@@ -855,9 +864,11 @@ def importtime_table(entries: list[ImportEntry], top: int = 12) -> str:
 
 
 def report_imports(entries: list[ImportEntry]) -> str:
-    index_entry = next((e for e in entries if e.name == "index" and e.depth == 0), None)
+    core = our_import_names()[0]
+    # -X importtime lists a module once, where it was first imported.
+    index_entry = next((e for e in entries if e.name == core), None)
     note = (
-        f"`import index` itself: {index_entry.cumulative_us / 1e6:.2f} s cumulative (under "
+        f"`import {core}` itself: {index_entry.cumulative_us / 1e6:.2f} s cumulative (under "
         "-X importtime, which inflates it a little)."
         if index_entry
         else ""

@@ -12,6 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("index", "bot")
+# The name each product folder is imported by (what `pip install` puts in site-packages).
+IMPORT_NAMES = {"index": "index", "bot": "bot"}
+CORE, ADAPTERS = IMPORT_NAMES["index"], IMPORT_NAMES["bot"]
 # Imports are followed through these too: a cycle is a cycle wherever it is.
 FOLDERS = (*PACKAGES, "tests", "benchmarks")
 
@@ -21,8 +24,10 @@ BOT_MAY_IMPORT: frozenset[str] = frozenset()
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    folder, *parts = path.relative_to(ROOT).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join([IMPORT_NAMES.get(folder, folder), *parts])
 
 
 def _modules() -> dict[str, Path]:
@@ -93,10 +98,27 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_rules_see_the_whole_code() -> None:
     graph = _graph()
-    assert {"index", "index.library", "bot", "bot.app"} <= graph.keys()
+    assert {CORE, f"{CORE}.library", ADAPTERS, f"{ADAPTERS}.app"} <= graph.keys()
     assert {"tests.botkit", "benchmarks.query", "benchmarks.benchlib"} <= graph.keys()
     assert "benchmarks.benchlib" in graph["benchmarks.query"]  # `from benchmarks import benchlib`
-    assert "index.storage" in graph["index.catalogue"]  # `from index import storage`
+    assert f"{CORE}.storage" in graph[f"{CORE}.catalogue"]  # `from … import storage`
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+def test_the_product_is_imported_only_by_its_installed_names() -> None:
+    """Once installed under another name, nothing imports a folder by its bare name: that would
+    load a second copy of the module (with its own registries) from the checkout."""
+    bare = {folder for folder, name in IMPORT_NAMES.items() if name != folder}
+    offenders = {
+        (name, target)
+        for name, targets in _graph().items()
+        for target in targets
+        if target.split(".")[0] in bare
+    }
+    assert offenders == set()
 
 
 def test_no_import_cycles() -> None:
@@ -112,7 +134,7 @@ def test_the_core_never_imports_telegram() -> None:
     offenders = {
         (name, target)
         for name, targets in _graph().items()
-        if name.split(".")[0] == "index"
+        if _within(name, CORE)
         for target in targets
         if target.split(".")[0] == "telegram"
     }
@@ -123,9 +145,9 @@ def test_bot_uses_only_the_public_face_of_index() -> None:
     offenders = {
         (name, target)
         for name, targets in _graph().items()
-        if name.split(".")[0] == "bot"
+        if _within(name, ADAPTERS)
         for target in targets
-        if target.startswith("index.") and target not in BOT_MAY_IMPORT
+        if target.startswith(f"{CORE}.") and target not in BOT_MAY_IMPORT
     }
     assert offenders == set()
 
