@@ -7,6 +7,7 @@ counts too; nothing is imported or run.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +120,15 @@ def test_the_product_is_imported_only_by_its_installed_names() -> None:
         if target.split(".")[0] in bare
     }
     assert offenders == set()
+
+
+def test_the_import_names_are_the_folders() -> None:
+    """What `import` finds under each name is the folder in this checkout, not another copy."""
+    for folder, name in IMPORT_NAMES.items():
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.submodule_search_locations is not None
+        found = {Path(location).resolve() for location in spec.submodule_search_locations}
+        assert found == {ROOT / folder}
 
 
 def test_no_import_cycles() -> None:
