@@ -232,7 +232,7 @@ def _load_md(name: str, data: bytes) -> tuple[str | None, list[Block]]:
 
 def _imported(module: str, function: str) -> Callable[[], Reader]:
     def reader() -> Reader:
-        found: Reader = getattr(import_module(f"index.{module}"), function)
+        found: Reader = getattr(import_module(f".{module}", __package__), function)
         return found
 
     return reader
