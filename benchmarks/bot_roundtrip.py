@@ -35,7 +35,7 @@ from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-    from index import Library, Settings
+    from acuerdo.index import Library, Settings
     from tests.fake_telegram import Call, FakeTelegram
 
 T = TypeVar("T")
@@ -236,7 +236,7 @@ async def running(
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """The production application polling the fake, as tests/botkit.py's `running_bot` does,
     its rate limiter behind `limiter`'s switch."""
-    from bot.app import build_application
+    from acuerdo.bot.app import build_application
     from tests.botkit import polling
 
     async with polling(build_application(settings, library, rate_limiter=limiter)) as app:
@@ -246,7 +246,7 @@ async def running(
 def initialise_data_dir(data_dir: Path, seeds: Path) -> None:
     """Create and seed a data dir in a child process (so this one never runs the encoder)."""
     code = (
-        "import sys; from index import Library, Settings; "
+        "import sys; from acuerdo.index import Library, Settings; "
         "Library.open(Settings(_env_file=None, ACUERDO_DATA_DIR=sys.argv[1], "
         "ACUERDO_SEEDS_DIR=sys.argv[2]))"
     )
@@ -321,8 +321,8 @@ def _scenario_row(label: str, samples: Sequence[Sample], span: float, cpu: str) 
 
 async def run(args: argparse.Namespace) -> str:
     benchlib.strip_proxy_env()
-    from bot.app import rate_limiter_for
-    from index import Library, Settings
+    from acuerdo.bot.app import rate_limiter_for
+    from acuerdo.index import Library, Settings
     from tests.fake_telegram import TOKEN, FakeTelegram
 
     questions, source = benchlib.load_questions(args.questions)

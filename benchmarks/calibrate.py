@@ -29,18 +29,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.benchlib import REPO
-from index import Library, Settings
-from index.calibration import (
+from acuerdo.index import Library, Settings
+from acuerdo.index.calibration import (
     GENERIC,
     Calibration,
     LogisticModel,
     calibration_name,
     fit_logistic,
 )
-from index.evaluation import SHOWN_ALTERNATIVES, load_labelled, relevant_rank
-from index.evidence import with_ranking
-from index.reranking import rerank
+from acuerdo.index.evaluation import SHOWN_ALTERNATIVES, load_labelled, relevant_rank
+from acuerdo.index.evidence import with_ranking
+from acuerdo.index.reranking import rerank
+from benchmarks.benchlib import REPO
 
 EVAL = REPO / "benchmarks" / "eval"
 HELDOUT_QA = EVAL / "heldout_qa.jsonl"

@@ -42,7 +42,7 @@ def main() -> None:
 
     data_dir, seeds_dir, questions_file, count = sys.argv[1:5]
     split = sys.argv[5:6] == ["split"]
-    from index import Library, Settings
+    from acuerdo.index import Library, Settings
 
     t_import = time.perf_counter()
     peak_after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from acuerdo.index.embedding import E5SmallEmbedder
+from acuerdo.index.models import Subscription
+from acuerdo.index.subscriptions import topic_key
 from benchmarks.benchlib import REPO, p50, p95
-from index.embedding import E5SmallEmbedder
-from index.models import Subscription
-from index.subscriptions import topic_key
 from tests.botkit import make_settings, running_bot
 from tests.fake_telegram import PROXY_ENV_VARS, FakeTelegram
 

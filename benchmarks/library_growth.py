@@ -46,10 +46,10 @@ from pathlib import Path
 
 import numpy as np
 
+from acuerdo.index import DocumentError, Embedder, Library, Settings, load_embedder
+from acuerdo.index.evaluation import load_labelled, relevant_rank
 from benchmarks import synthetic
 from benchmarks.benchlib import REPO, CpuMeter, machine_facts, md_table
-from index import DocumentError, Embedder, Library, Settings, load_embedder
-from index.evaluation import load_labelled, relevant_rank
 
 EVAL = REPO / "benchmarks" / "eval"
 QA = EVAL / "heldout_qa.jsonl"

@@ -46,9 +46,9 @@ from benchmarks import benchlib
 from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
 
 if TYPE_CHECKING:
-    from index import Library
-    from index.embedding import E5SmallEmbedder
-    from index.use_encoder import UniversalSentenceEncoder
+    from acuerdo.index import Library
+    from acuerdo.index.embedding import E5SmallEmbedder
+    from acuerdo.index.use_encoder import UniversalSentenceEncoder
     from tests.fake_telegram import FakeTelegram
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -352,8 +352,8 @@ async def run_database(
     e5: E5SmallEmbedder,
     use: UniversalSentenceEncoder,
 ) -> DatabaseRun:
-    from bot.app import build_application
-    from index import Library, Settings
+    from acuerdo.bot.app import build_application
+    from acuerdo.index import Library, Settings
     from tests.botkit import polling
     from tests.fake_telegram import TOKEN, FakeTelegram
 
@@ -646,8 +646,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> str:
-    from index.embedding import E5SmallEmbedder
-    from index.use_encoder import UniversalSentenceEncoder
+    from acuerdo.index.embedding import E5SmallEmbedder
+    from acuerdo.index.use_encoder import UniversalSentenceEncoder
 
     benchlib.strip_proxy_env()
     facts = benchlib.machine_facts()

@@ -16,9 +16,9 @@ import time
 import pypdfium2
 from fpdf import FPDF
 
+from acuerdo.index.ingest import prepare_document
+from acuerdo.index.sandbox import ReadLimits
 from benchmarks import benchlib
-from index.ingest import prepare_document
-from index.sandbox import ReadLimits
 from tests.pdfs import typeset
 from tests.test_readers import HEADER, sections
 

@@ -30,7 +30,7 @@ from benchmarks import benchlib, synthetic
 from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs, verdict
 
 if TYPE_CHECKING:
-    from index import Embedder, Library
+    from acuerdo.index import Embedder, Library
 
 CHILD = Path(__file__).resolve().parent / "coldstart_child.py"
 TARGET_ASK_OVER_EMBED = 1.3
@@ -163,7 +163,7 @@ def _quality(library: Library) -> list[str]:
     keys = benchlib.DEV_QA.with_name("dev_keys.json")
     if not keys.is_file():
         return ["(no dev keys)"] * 3
-    from index.evaluation import evaluate
+    from acuerdo.index.evaluation import evaluate
 
     reports = [evaluate(library, path, keys) for path in EVAL_SETS.values() if path.is_file()]
     return [
@@ -177,13 +177,13 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
     """Cumulative time of the steps of `ask`, found by their code objects (label, calls, s)."""
     import importlib
 
-    from index.library import Library as LibraryClass
+    from acuerdo.index.library import Library as LibraryClass
 
     def find(module: str, name: str) -> Any:
         return getattr(importlib.import_module(module), name)  # missing: fail, never skip
 
-    lexical_index = find("index.lexical", "LexicalIndex")
-    vector_index = find("index.vectors", "VectorIndex")
+    lexical_index = find("acuerdo.index.lexical", "LexicalIndex")
+    vector_index = find("acuerdo.index.vectors", "VectorIndex")
 
     targets: list[tuple[str, object]] = [
         ("`Library.ask` (total)", LibraryClass.ask),
@@ -207,7 +207,7 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
         ("`LexicalIndex.term_overlap`", lexical_index.term_overlap),
         (
             "`QueryLogWriter.record` (query id + queue the row; inserted on the writer's thread)",
-            find("index.querylog", "QueryLogWriter").record,
+            find("acuerdo.index.querylog", "QueryLogWriter").record,
         ),
     ]
     raw: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
@@ -381,7 +381,7 @@ def bench_indexing(
 
     Runs after the first are skipped when they would end past `deadline` (time.monotonic()).
     """
-    from index.ingest import prepare_document
+    from acuerdo.index.ingest import prepare_document
 
     encoders: list[tuple[str, Embedder]] = [("primary", library.embedder)]
     secondary = library.secondary
@@ -580,7 +580,7 @@ def run_child(
 
 def run_cli(data_dir: Path, seeds: Path, question: str) -> float:
     script = Path(sys.executable).parent / "acuerdo"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "acuerdo.bot.cli"]
     env = dict(os.environ, ACUERDO_DATA_DIR=str(data_dir), ACUERDO_SEEDS_DIR=str(seeds))
     started = time.perf_counter()
     proc = subprocess.run(
@@ -625,7 +625,7 @@ def report_cold(runs: list[ChildRun], split: ChildRun, cli: list[float], cpu: st
             span(col("answer_since_top_s")),
             "",
         ],
-        ["  `from index import Library, Settings`", secs(p50(col("import_s"))), "", ""],
+        ["  `from acuerdo.index import Library, Settings`", secs(p50(col("import_s"))), "", ""],
         ["  `Library.open(settings)`", secs(p50(col("open_s"))), "", ""],
         ["  first `library.ask(q)`", secs(p50(col("first_ask_s"))), "", ""],
         [
@@ -670,7 +670,7 @@ def report_memory(serve: ChildRun) -> str:
     later = d["later_asks_s"]
     rows: list[list[object]] = [
         [
-            "RSS after `from index import …` only (VmRSS; `ru_maxrss` "
+            "RSS after `from acuerdo.index import …` only (VmRSS; `ru_maxrss` "
             f"{d['maxrss_after_import_kib'] / 1024:.0f} MiB)",
             f"{d['rss_after_import_kib'] / 1024:.0f} MiB",
             "",
@@ -703,8 +703,8 @@ def report_memory(serve: ChildRun) -> str:
 
 OMP_PROBE = """
 import json, sys, time
-from index import Settings
-from index.embedding import load_embedder
+from acuerdo.index import Settings
+from acuerdo.index.embedding import load_embedder
 questions = json.loads(open(sys.argv[1], encoding="utf-8").read())
 passages = json.loads(open(sys.argv[2], encoding="utf-8").read())
 embedder = load_embedder(Settings(_env_file=None).embedding_model)
@@ -823,8 +823,8 @@ def parse_importtime(stderr: str) -> list[ImportEntry]:
 def our_import_names() -> tuple[str, set[str]]:
     """The core's import name and the top-level names of our packages (as -X importtime shows
     them), from the packages themselves rather than spelled here."""
-    import bot as adapters
-    import index as core
+    import acuerdo.bot as adapters
+    import acuerdo.index as core
 
     return core.__name__, {core.__name__.split(".")[0], adapters.__name__.split(".")[0]}
 
@@ -993,7 +993,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             batch = synthetic.paragraphs(32, seed=args.seed + 20_000)
             sections["omp"] = bench_omp(root, questions_file, batch, args.omp_reps)
 
-        from index import Library, Settings
+        from acuerdo.index import Library, Settings
 
         # A copy for the library with the other second-encoder setting (own files, database).
         other_dir = root / "data-other"

@@ -33,13 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
+from acuerdo.index.chunking import sentence_spans
+from acuerdo.index.evaluation import load_labelled, relevant_rank
+from acuerdo.index.fusion import RankedList
+from acuerdo.index.language import looks_english
+from acuerdo.index.ordering import ties_by_coverage, with_lead_in
 from benchmarks.benchlib import REPO
 from benchmarks.calibrate import HELDOUT_KEYS, HELDOUT_QA, build_library
-from index.chunking import sentence_spans
-from index.evaluation import load_labelled, relevant_rank
-from index.fusion import RankedList
-from index.language import looks_english
-from index.ordering import ties_by_coverage, with_lead_in
 
 KINDS = ("own", "other", "english")
 

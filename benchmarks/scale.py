@@ -74,14 +74,14 @@ def instrumented(timers: Timers) -> Iterator[None]:
 
     Every name must exist: a rename in the library fails here loudly instead of showing 0 s.
     """
-    import index.cached_indexes as cached
-    import index.corpus as corpus_module
-    import index.reembedding as reembedding_module
-    import index.served_corpus as served_module
-    import index.vectors as vectors_module
-    import index.writer as writer_module
-    from index.lexical import LexicalIndex
-    from index.vectors import VectorIndex
+    import acuerdo.index.cached_indexes as cached
+    import acuerdo.index.corpus as corpus_module
+    import acuerdo.index.reembedding as reembedding_module
+    import acuerdo.index.served_corpus as served_module
+    import acuerdo.index.vectors as vectors_module
+    import acuerdo.index.writer as writer_module
+    from acuerdo.index.lexical import LexicalIndex
+    from acuerdo.index.vectors import VectorIndex
 
     saved: list[tuple[Any, str, Any]] = []
 
@@ -129,9 +129,9 @@ def memory_mib() -> dict[str, float]:
 
 def child(phase: str, data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
     """One start of the library on `data_dir`; with phase "restart", also serve and change it."""
+    from acuerdo.index import Library, Settings
+    from acuerdo.index.embedding import load_embedder
     from benchmarks import scale_corpus
-    from index import Library, Settings
-    from index.embedding import load_embedder
 
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data_dir)  # type: ignore[call-arg]
     started = time.perf_counter()
@@ -379,8 +379,8 @@ def add_table(adds: Sequence[dict[str, Any]]) -> str:
 
 
 def run(args: argparse.Namespace) -> str:
+    from acuerdo.index.embedding import E5SmallEmbedder
     from benchmarks import scale_corpus
-    from index.embedding import E5SmallEmbedder
 
     began = time.perf_counter()
     facts = benchlib.machine_facts()

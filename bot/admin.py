@@ -22,10 +22,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import keyboards, render
-from bot.services import BotContext, services
-from bot.status import QUEUED, Progress, StatusMessage, job_lock, reporting, reporting_errors
-from bot.uploads import info_html, receive_document, resolve_upload
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.bot.status import (
+    QUEUED,
+    Progress,
+    StatusMessage,
+    job_lock,
+    reporting,
+    reporting_errors,
+)
+from acuerdo.bot.uploads import info_html, receive_document, resolve_upload
 
 log = logging.getLogger("acuerdo.bot.admin")
 

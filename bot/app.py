@@ -18,15 +18,15 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, buttons, follow, handlers, inline
-from bot.logfilter import install_token_redaction
-from bot.notifier import Notifier
-from bot.polling import ScreeningBot, serve_polling
-from bot.priority import PriorityRateLimiter
-from bot.ratelimit import UserRateLimiter
-from bot.services import BotData, BotServices, bot_data_type, context_types
-from bot.worker import EncoderWorker
-from index import Library, Settings, StorageError
+from acuerdo.bot import admin, buttons, follow, handlers, inline
+from acuerdo.bot.logfilter import install_token_redaction
+from acuerdo.bot.notifier import Notifier
+from acuerdo.bot.polling import ScreeningBot, serve_polling
+from acuerdo.bot.priority import PriorityRateLimiter
+from acuerdo.bot.ratelimit import UserRateLimiter
+from acuerdo.bot.services import BotData, BotServices, bot_data_type, context_types
+from acuerdo.bot.worker import EncoderWorker
+from acuerdo.index import Library, Settings, StorageError
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -158,7 +158,7 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     library = Library.open(settings, notice=log.info)
     application = build_application(settings, library)
     if webhook:
-        from bot.webhook import serve_webhook
+        from acuerdo.bot.webhook import serve_webhook
 
         asyncio.run(serve_webhook(application, settings, library))
         return 0

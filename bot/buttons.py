@@ -14,10 +14,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot import keyboards, render
-from bot.handlers import answer_question, show_passage
-from bot.services import BotContext, BotServices, services
-from index import Answer, NotFoundError
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.handlers import answer_question, show_passage
+from acuerdo.bot.services import BotContext, BotServices, services
+from acuerdo.index import Answer, NotFoundError
 
 INVALID_BUTTON = "Este botón ya no es válido."
 # One message for an unknown answer and for somebody else's: a forged id reveals nothing.

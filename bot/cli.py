@@ -9,10 +9,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.asking import MAX_K, bad_argument, cmd_ask
-from bot.render import answer_text, clipped
-from bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
-from index import (
+from acuerdo.bot.asking import MAX_K, bad_argument, cmd_ask
+from acuerdo.bot.render import answer_text, clipped
+from acuerdo.bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
+from acuerdo.index import (
     AcuerdoError,
     Library,
     Settings,
@@ -166,7 +166,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run_bot
+    from acuerdo.bot.app import run_bot
 
     return run_bot(settings, webhook=args.webhook)
 

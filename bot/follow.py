@@ -17,9 +17,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import keyboards, render
-from bot.services import BotContext, services
-from index import EVERYTHING, NotFoundError, TopicError
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.index import EVERYTHING, NotFoundError, TopicError
 
 log = logging.getLogger("acuerdo.bot")
 

@@ -9,10 +9,10 @@ import re
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 
-from bot import keyboards, render
-from bot.services import BotContext, services
-from bot.worker import BusyError
-from index import AcuerdoError, NotFoundError, formats_listed
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.bot.worker import BusyError
+from acuerdo.index import AcuerdoError, NotFoundError, formats_listed
 
 log = logging.getLogger("acuerdo.bot")
 

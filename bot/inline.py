@@ -10,10 +10,10 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot import render
-from bot.services import BotContext, services
-from bot.worker import BusyError
-from index import Hit
+from acuerdo.bot import render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.bot.worker import BusyError
+from acuerdo.index import Hit
 
 CACHE_SECONDS = 30
 TITLE_CHARS = 90

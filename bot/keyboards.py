@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from index import Answer, Followed, OutgoingNotification, PassageView
+from acuerdo.index import Answer, Followed, OutgoingNotification, PassageView
 
 CALLBACK_LIMIT = 64
 STOP_FOLLOWING = "sg"  # callback kind: stop one subscription (bot/follow.py)

@@ -14,10 +14,10 @@ from typing import Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from bot.notifier import Notifier
-from bot.ratelimit import UserRateLimiter
-from bot.worker import EncoderWorker
-from index import Library
+from acuerdo.bot.notifier import Notifier
+from acuerdo.bot.ratelimit import UserRateLimiter
+from acuerdo.bot.worker import EncoderWorker
+from acuerdo.index import Library
 
 log = logging.getLogger("acuerdo.bot")
 

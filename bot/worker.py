@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from index import AcuerdoError
+from acuerdo.index import AcuerdoError
 
 T = TypeVar("T")
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from index.corpus import Corpus
-from index.db import SessionFactory, guarded
-from index.errors import EmptyQuestionError, NotFoundError
-from index.hits import Answer, Hit
-from index.models import QueryLog
-from index.ownership import hash_owner, hash_user, owns
-from index.querylog import LoggedQuestion, QueryLogWriter
-from index.question_text import clean_question
-from index.retrieval import Retriever
-from index.served_corpus import ServedCorpus
+from acuerdo.index.corpus import Corpus
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.errors import EmptyQuestionError, NotFoundError
+from acuerdo.index.hits import Answer, Hit
+from acuerdo.index.models import QueryLog
+from acuerdo.index.ownership import hash_owner, hash_user, owns
+from acuerdo.index.querylog import LoggedQuestion, QueryLogWriter
+from acuerdo.index.question_text import clean_question
+from acuerdo.index.retrieval import Retriever
+from acuerdo.index.served_corpus import ServedCorpus
 
 
 class Answerer:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from index import storage
-from index.db import SessionFactory, guarded
-from index.errors import NotFoundError
-from index.hits import DocumentInfo, Hit, PassageView
-from index.models import Passage
-from index.served_corpus import ServedCorpus
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.errors import NotFoundError
+from acuerdo.index.hits import DocumentInfo, Hit, PassageView
+from acuerdo.index.models import Passage
+from acuerdo.index.served_corpus import ServedCorpus
 
 
 class Catalogue:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.blocks import Block, ends_sentence, guess_blocks, has_words, stands_alone
+from acuerdo.index.blocks import Block, ends_sentence, guess_blocks, has_words, stands_alone
 
 MAX_PASSAGE_CHARS = 800
 # A lead-in with its list: long enough for a typical list of a dozen short items, short enough

@@ -18,8 +18,8 @@ from docx.document import Document as DocxDocument
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from index.blocks import Block
-from index.errors import DocumentError, DocumentTooLargeError
+from acuerdo.index.blocks import Block
+from acuerdo.index.errors import DocumentError, DocumentTooLargeError
 
 MAX_UNPACKED_BYTES = 100 * 2**20  # what the parts of a 20 MB .docx may add up to once inflated
 MAX_MEMBERS = 10_000

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.corpus import PassageRecord
+    from acuerdo.index.corpus import PassageRecord
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from index.blocks import Block, BlockKind
-from index.loaders import CONTROL_CHARACTERS
+from acuerdo.index.blocks import Block, BlockKind
+from acuerdo.index.loaders import CONTROL_CHARACTERS
 
 _HIDDEN = re.compile(
     r"script|style|nav|noscript|template|head|title|svg|iframe|object|form|button|footer|dialog"

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.chunking import Chunk, chunk_blocks
-from index.embedding import Embedder
-from index.errors import EmptyDocumentError
-from index.loaders import load_bytes, safe_file_name
-from index.sandbox import ReadLimits, read_isolated
-from index.storage import content_hash
+from acuerdo.index.chunking import Chunk, chunk_blocks
+from acuerdo.index.embedding import Embedder
+from acuerdo.index.errors import EmptyDocumentError
+from acuerdo.index.loaders import load_bytes, safe_file_name
+from acuerdo.index.sandbox import ReadLimits, read_isolated
+from acuerdo.index.storage import content_hash
 
 Progress = Callable[[int, int], None]
 """Called with (done, total) as passages are embedded."""

@@ -5,28 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from index.answering import Answerer
-from index.calibration import Calibration
-from index.catalogue import Catalogue
-from index.cohort import Cohort
-from index.config import Settings
-from index.corpus import Corpus
-from index.db import SessionFactory, open_database
-from index.embedding import Embedder, load_embedder
-from index.follow_matching import TopicMatcher
-from index.hits import AddResult, Answer, DocumentInfo, PassageView, Stats
-from index.ingest import PreparedDocument, Progress
-from index.outbox import Outbox
-from index.querylog import QueryLogWriter
-from index.reembedding import writers
-from index.retrieval import Retriever
-from index.sandbox import ReadLimits
-from index.served_corpus import ServedCorpus
-from index.startup import bring_store_up_to_date
-from index.subscriptions import Subscriptions
-from index.usage import Usage
-from index.use_encoder import load_secondary
-from index.writer import Notice
+from acuerdo.index.answering import Answerer
+from acuerdo.index.calibration import Calibration
+from acuerdo.index.catalogue import Catalogue
+from acuerdo.index.cohort import Cohort
+from acuerdo.index.config import Settings
+from acuerdo.index.corpus import Corpus
+from acuerdo.index.db import SessionFactory, open_database
+from acuerdo.index.embedding import Embedder, load_embedder
+from acuerdo.index.follow_matching import TopicMatcher
+from acuerdo.index.hits import AddResult, Answer, DocumentInfo, PassageView, Stats
+from acuerdo.index.ingest import PreparedDocument, Progress
+from acuerdo.index.outbox import Outbox
+from acuerdo.index.querylog import QueryLogWriter
+from acuerdo.index.reembedding import writers
+from acuerdo.index.retrieval import Retriever
+from acuerdo.index.sandbox import ReadLimits
+from acuerdo.index.served_corpus import ServedCorpus
+from acuerdo.index.startup import bring_store_up_to_date
+from acuerdo.index.subscriptions import Subscriptions
+from acuerdo.index.usage import Usage
+from acuerdo.index.use_encoder import load_secondary
+from acuerdo.index.writer import Notice
 
 
 class Library:

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path, PurePath
 
-from index.blocks import ITEM_MARKER, Block, blocks_text, guess_blocks
-from index.errors import (
+from acuerdo.index.blocks import ITEM_MARKER, Block, blocks_text, guess_blocks
+from acuerdo.index.errors import (
     DocumentError,
     EmptyDocumentError,
     EncodingError,
     UnsupportedFormatError,
 )
-from index.source_files import check_size, read_source
+from acuerdo.index.source_files import check_size, read_source
 
 MAX_NAME_CHARS = 120
 MAX_TITLE_CHARS = 300  # width of the title column in the database

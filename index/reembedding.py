@@ -13,14 +13,14 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from index import storage
-from index.db import SessionFactory, guarded
-from index.embedding import Embedder
-from index.ingest import Progress, embed_passages
-from index.models import Passage
-from index.rebuild import Prepare, apply_plan, move_references, plan_documents
-from index.sandbox import ReadLimits
-from index.writer import DocumentWriter, Notice, OnStored
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.embedding import Embedder
+from acuerdo.index.ingest import Progress, embed_passages
+from acuerdo.index.models import Passage
+from acuerdo.index.rebuild import Prepare, apply_plan, move_references, plan_documents
+from acuerdo.index.sandbox import ReadLimits
+from acuerdo.index.writer import DocumentWriter, Notice, OnStored
 
 
 class Reembedder:

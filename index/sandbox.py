@@ -16,15 +16,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.blocks import Block
-from index.errors import (
+from acuerdo.index.blocks import Block
+from acuerdo.index.errors import (
     DocumentError,
     DocumentTooLargeError,
     EmptyDocumentError,
     EncodingError,
     UnsupportedFormatError,
 )
-from index.loaders import LoadedDocument
+from acuerdo.index.loaders import LoadedDocument
 
 log = logging.getLogger(__name__)
 

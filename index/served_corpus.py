@@ -12,12 +12,12 @@ import logging
 import threading
 from pathlib import Path
 
-from index.corpus import Corpus, load_corpus, read_state, save_corpus, update_corpus
-from index.db import SessionFactory, guarded, read_snapshot
-from index.embedding import Embedder
-from index.errors import StorageError
-from index.saver import BackgroundSaver
-from index.writer import Notice
+from acuerdo.index.corpus import Corpus, load_corpus, read_state, save_corpus, update_corpus
+from acuerdo.index.db import SessionFactory, guarded, read_snapshot
+from acuerdo.index.embedding import Embedder
+from acuerdo.index.errors import StorageError
+from acuerdo.index.saver import BackgroundSaver
+from acuerdo.index.writer import Notice
 
 log = logging.getLogger(__name__)
 

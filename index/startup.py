@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from index import storage
-from index.db import SessionFactory, guarded
-from index.loaders import SUPPORTED_EXTENSIONS
-from index.reembedding import Reembedder
-from index.writer import DocumentWriter, Notice
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.loaders import SUPPORTED_EXTENSIONS
+from acuerdo.index.reembedding import Reembedder
+from acuerdo.index.writer import DocumentWriter, Notice
 
 
 def bring_store_up_to_date(

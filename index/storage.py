@@ -11,9 +11,9 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from index.chunking import Chunk
-from index.hits import DocumentInfo, UnansweredQuestion
-from index.models import Document, Feedback, IdBlock, IndexState, Passage, QueryLog
+from acuerdo.index.chunking import Chunk
+from acuerdo.index.hits import DocumentInfo, UnansweredQuestion
+from acuerdo.index.models import Document, Feedback, IdBlock, IndexState, Passage, QueryLog
 
 EVAL_CHANNEL = "eval"
 """Questions asked by `acuerdo eval`: logged like any other, left out of usage figures."""

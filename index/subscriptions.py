@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from index.db import SessionFactory, guarded, rowcount
-from index.errors import NotFoundError, TopicError
-from index.lexical import fold
-from index.models import Notification, Subscription
+from acuerdo.index.db import SessionFactory, guarded, rowcount
+from acuerdo.index.errors import NotFoundError, TopicError
+from acuerdo.index.lexical import fold
+from acuerdo.index.models import Notification, Subscription
 
 MAX_TOPIC_CHARS = 200
 MAX_TOPICS_PER_CHAT = 10

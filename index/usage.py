@@ -5,13 +5,13 @@ Both flush the query log first, so they see every question asked so far.
 
 from __future__ import annotations
 
-from index import storage
-from index.db import SessionFactory, guarded
-from index.hits import Stats
-from index.models import QueryLog
-from index.ownership import hash_user, owns, shown_passages
-from index.querylog import QueryLogWriter
-from index.subscriptions import Subscriptions
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.hits import Stats
+from acuerdo.index.models import QueryLog
+from acuerdo.index.ownership import hash_user, owns, shown_passages
+from acuerdo.index.querylog import QueryLogWriter
+from acuerdo.index.subscriptions import Subscriptions
 
 
 class Usage:

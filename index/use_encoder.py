@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import (
+from acuerdo.index.embedding import (
     Embedder,
     EmbedderKind,
     Matrix,
@@ -29,7 +29,7 @@ from index.embedding import (
     normalise_rows,
     register_embedder,
 )
-from index.errors import ModelError
+from acuerdo.index.errors import ModelError
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from index.embedding import Matrix
-from index.index_file import read_streamed, write_file
+from acuerdo.index.embedding import Matrix
+from acuerdo.index.index_file import read_streamed, write_file
 
 # The e5 engine has its own OpenMP runtime and pool; FAISS's pool beside it on two cores slowed
 # a query from 9 to 16 ms, and a single-question search gains nothing from threads. The setting

@@ -13,15 +13,15 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from index import storage
-from index.db import SessionFactory, guarded
-from index.embedding import Embedder
-from index.errors import ModelError, NotFoundError
-from index.hits import AddResult, DocumentInfo
-from index.ingest import PreparedDocument, Progress, embed_passages, prepare_document
-from index.models import Document
-from index.sandbox import ReadLimits
-from index.source_files import check_size, read_source
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.embedding import Embedder
+from acuerdo.index.errors import ModelError, NotFoundError
+from acuerdo.index.hits import AddResult, DocumentInfo
+from acuerdo.index.ingest import PreparedDocument, Progress, embed_passages, prepare_document
+from acuerdo.index.models import Document
+from acuerdo.index.sandbox import ReadLimits
+from acuerdo.index.source_files import check_size, read_source
 
 Notice = Callable[[str], None]
 """Receives short status lines (e.g. for the CLI's stderr)."""

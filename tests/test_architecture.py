@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("index", "bot")
 # The name each product folder is imported by (what `pip install` puts in site-packages).
-IMPORT_NAMES = {"index": "index", "bot": "bot"}
+IMPORT_NAMES = {"index": "acuerdo.index", "bot": "acuerdo.bot"}
 CORE, ADAPTERS = IMPORT_NAMES["index"], IMPORT_NAMES["bot"]
 # Imports are followed through these too: a cycle is a cycle wherever it is.
 FOLDERS = (*PACKAGES, "tests", "benchmarks")
@@ -54,7 +54,7 @@ def _imported_names(name: str, path: Path) -> Iterator[str]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
             for alias in node.names:
-                # `from index import storage` imports the submodule, not the package's face.
+                # `from acuerdo.index import storage` imports the submodule, not the package's face.
                 yield f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from index.models import Feedback
+from acuerdo.index.models import Feedback
 from tests.botkit import ADMIN_ID, RunningBot
 from tests.fake_telegram import DEFAULT_USER_ID, Call, parse_html
 

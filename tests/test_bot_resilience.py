@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.webhook import make_web_app
-from index.embedding import E5SmallEmbedder
+from acuerdo.bot.webhook import make_web_app
+from acuerdo.index.embedding import E5SmallEmbedder
 from tests.botkit import RunningBot, copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import FakeTelegram, parse_html

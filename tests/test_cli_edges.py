@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from index import Library, Settings
-from index.question_text import clean_question, names_only_a_topic
+from acuerdo.bot.cli import main
+from acuerdo.index import Library, Settings
+from acuerdo.index.question_text import clean_question, names_only_a_topic
 
 EMPTY = "La pregunta está vacía"
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from index.subscriptions import MAX_TOPIC_CHARS
+from acuerdo.index.subscriptions import MAX_TOPIC_CHARS
 from tests.botkit import RunningBot
 from tests.test_follow_bot import said
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot.render import TENTATIVE_SHORT
-from index.models import QueryLog
+from acuerdo.bot.render import TENTATIVE_SHORT
+from acuerdo.index.models import QueryLog
 from tests.botkit import RunningBot
 from tests.fake_telegram import Call, parse_html
 

@@ -12,7 +12,7 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfWriter
 
-from index.errors import (
+from acuerdo.index.errors import (
     AcuerdoError,
     DocumentError,
     DocumentTooLargeError,
@@ -20,7 +20,7 @@ from index.errors import (
     EncodingError,
     UnsupportedFormatError,
 )
-from index.loaders import (
+from acuerdo.index.loaders import (
     SUPPORTED_EXTENSIONS,
     formats_listed,
     load_bytes,
@@ -28,7 +28,7 @@ from index.loaders import (
     safe_file_name,
     upload_name,
 )
-from index.source_files import MAX_FILE_BYTES, check_size
+from acuerdo.index.source_files import MAX_FILE_BYTES, check_size
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 LONG_1 = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index import Library
+from acuerdo.index import Library
 
 TEXT = (
     "Plan de reforestación\n\nLos gobiernos plantarán un millón de árboles en la cuenca del río "

@@ -16,8 +16,8 @@ import docx
 import pytest
 from fpdf import FPDF
 
-from index.chunking import Chunk
-from index.ingest import prepare_document
+from acuerdo.index.chunking import Chunk
+from acuerdo.index.ingest import prepare_document
 from tests.pdfs import typeset
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from index.blocks import MIN_PASSAGE_WORDS, word_count
-from index.chunking import Chunk
-from index.ingest import prepare_document
+from acuerdo.index.blocks import MIN_PASSAGE_WORDS, word_count
+from acuerdo.index.chunking import Chunk
+from acuerdo.index.ingest import prepare_document
 from tests.pdfs import typeset
 
 # What `groff -Tutf8 -mandoc` makes of a coreutils page (one line per paragraph, the margin
