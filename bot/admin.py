@@ -137,10 +137,11 @@ async def upload_button(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     query, message = pressed
-    token, choice = keyboards.button_args(query.data)
-    if choice not in (0, 1, 2):
+    args = keyboards.button_args(query.data, 2)
+    if args is None or args[1] not in (0, 1, 2):
         await query.answer(INVALID_BUTTON)
         return
+    token, choice = args
     await resolve_upload(query, message, context, token, choice)
 
 
@@ -151,10 +152,11 @@ async def delete_button(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     query, message = pressed
-    document_id, tag, choice = keyboards.button_args(query.data)
-    if choice not in (0, 1):
+    args = keyboards.button_args(query.data, 3)
+    if args is None or args[2] not in (0, 1):
         await query.answer(INVALID_BUTTON)
         return
+    document_id, tag, choice = args
     await _resolve_delete(query, message, context, document_id, tag, choice)
 
 
