@@ -29,8 +29,9 @@ MAX_TITLE_CHARS = 300  # width of the title column in the database
 
 # Exotic spaces (no-break, thin, ideographic…) become plain spaces so quotes and searches match.
 _SPACES = re.compile(r"[ \t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-# Invisible characters (zero-width, BOM, soft hyphen, bidi overrides) would split words silently.
-_INVISIBLE = re.compile(r"[\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# Invisible characters (zero-width, BOM, soft hyphen, bidi marks and overrides) would split
+# words silently.
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u200b\u200e\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _ATX_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
 

@@ -108,6 +108,12 @@ def test_txt_is_nfc_normalised_and_keeps_words() -> None:
     assert loaded.title == "informe"
 
 
+def test_bidi_marks_pasted_into_a_document_do_not_split_its_words() -> None:
+    pasted = "El tráfico de fenta\u200enilo bajó en \u202b2024\u202c según el informe\u200f."
+    loaded = load_bytes("informe.txt", pasted.encode())
+    assert loaded.text == "El tráfico de fentanilo bajó en 2024 según el informe."
+
+
 def test_txt_in_latin1_is_refused_with_advice() -> None:
     data = "Primera línea en ASCII\nSegunda línea con eñe".encode("latin-1")
     with pytest.raises(EncodingError) as error:
