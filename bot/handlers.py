@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
@@ -12,7 +13,7 @@ from telegram.constants import ChatType, ParseMode
 from bot import keyboards, render
 from bot.services import BotContext, services
 from bot.worker import BusyError
-from index import AcuerdoError, NotFoundError, formats_listed
+from index import AcuerdoError, EmptyQuestionError, NotFoundError, formats_listed
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -167,12 +168,7 @@ async def answer_question(
         )
         return
     if not _HAS_WORD.search(question):
-        await message.reply_text(
-            "No veo ninguna palabra en su mensaje. Escríbame una pregunta, por ejemplo: "
-            f"«{svc.examples[0]}»"
-            if svc.examples
-            else "Escríbame una pregunta, por favor."
-        )
+        await message.reply_text(_no_words(svc.examples))
         return
     private = message.chat.type == ChatType.PRIVATE
     try:
@@ -187,6 +183,9 @@ async def answer_question(
     except BusyError as exc:
         await message.reply_text(str(exc))
         return
+    except EmptyQuestionError:  # words only inside escape codes ("\x1b[31m"), dropped by ask
+        await message.reply_text(_no_words(svc.examples))
+        return
     if not answer.shows_passage:
         await message.reply_html(
             render.nothing_found_html(svc.examples if private else ()),
@@ -197,6 +196,15 @@ async def answer_question(
         render.answer_html(answer),
         reply_markup=keyboards.answer_keyboard(answer, position=0, share=private),
         disable_web_page_preview=True,
+    )
+
+
+def _no_words(examples: Sequence[str]) -> str:
+    if not examples:
+        return "Escríbame una pregunta, por favor."
+    return (
+        "No veo ninguna palabra en su mensaje. Escríbame una pregunta, por ejemplo: "
+        f"«{examples[0]}»"
     )
 
 

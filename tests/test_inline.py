@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -64,6 +65,19 @@ async def test_empty_or_out_of_scope_inline_query_offers_only_a_hint(
     button = call.get("button")
     button = json.loads(button) if isinstance(button, str) else button
     assert button and button["text"] and button["start_parameter"]
+
+
+@pytest.mark.parametrize("query", ["\u200b", "\u00ad\u200e", "\x1b[31m"])
+async def test_an_inline_query_of_invisible_characters_is_answered_with_the_hint(
+    light_bot: RunningBot, caplog: pytest.LogCaptureFixture, query: str
+) -> None:
+    caplog.set_level(logging.ERROR)
+    call = await _inline(light_bot, query)
+    assert call.ok and call.get("results") in ([], "[]")
+    button = call.get("button")
+    button = json.loads(button) if isinstance(button, str) else button
+    assert button["text"].startswith("Escriba qué busca")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_inline_queries_are_logged_and_rate_limited(bot: RunningBot) -> None:
