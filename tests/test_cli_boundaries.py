@@ -90,6 +90,15 @@ def test_k_out_of_range_is_refused_with_a_clear_message(cli: InProcessCli, k: st
     assert "entre 1 y 50" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("document", ["99999999999999999999", "0", "-3", "tres"])
+def test_a_document_id_out_of_range_is_refused_with_a_clear_message(
+    cli: InProcessCli, document: str
+) -> None:
+    result = cli("index", "remove", "--", document)
+    assert result.returncode == 2
+    assert "id de un documento" in result.stderr and "Error inesperado" not in result.stderr
+
+
 def test_stored_escape_sequences_never_reach_the_operators_terminal(
     seeded: Path, cli: InProcessCli
 ) -> None:
