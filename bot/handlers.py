@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 
 from bot import keyboards, render
 from bot.services import BotContext, services
@@ -232,7 +233,11 @@ async def show_passage(
     text = render.hit_html(view.hit)
     markup = keyboards.passage_keyboard(view)
     if edit:
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        try:
+            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():  # a double tap on the same button
+                raise
     else:
         await message.reply_html(text, reply_markup=markup)
 
