@@ -104,10 +104,13 @@ def reader_for(name: str) -> Reader:
 def upload_name(file_name: str | None, mime_type: str | None) -> str:
     """The safe name of an upload, refused (before any download) when its format is unknown.
 
-    Telegram may omit the file name; the MIME type then tells which reader to use.
+    Telegram may omit the file name, or the name may have no extension (a file saved without
+    one); the MIME type then tells which reader to use.
     """
     by_mime = {f.mime_type: f.extensions[0] for f in file_formats()}
-    name = safe_file_name(file_name or "documento" + by_mime.get(mime_type or "", ""))
+    name = safe_file_name(file_name or "documento")
+    if not PurePath(name).suffix:
+        name += by_mime.get(mime_type or "", "")
     reader_for(name)
     return name
 

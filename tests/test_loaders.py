@@ -516,6 +516,7 @@ def test_load_path_refuses_big_files_before_reading(tmp_path: Path) -> None:
         (None, "text/markdown", "documento.md"),
         ("informe.DOCX", None, "informe.DOCX"),
         ("a/b/página.htm", "text/html", "página.htm"),
+        ("informe", "application/pdf", "informe.pdf"),  # saved without an extension
     ],
 )
 def test_upload_name_from_name_or_mime_type(
