@@ -57,3 +57,41 @@ def test_invisible_characters_in_a_topic_neither_split_it_nor_make_it_new(
         library.subscriptions.follow(chat, "\u202etráfico de fentanilo")
     with pytest.raises(TopicError, match="Escriba el tema"):
         library.subscriptions.follow(chat, "\u200b\u2066\u00ad")
+
+
+ANONYMOUS_ADMIN_BOT = 1087968824  # Telegram's GroupAnonymousBot: the sender of anonymous admins
+
+
+async def _as(bot: RunningBot, text: str, group: int, *, sender_chat: int) -> str:
+    """`text` in `group` from an anonymous admin (sent as the chat `sender_chat`)."""
+    update = bot.fake.message(
+        text,
+        user_id=ANONYMOUS_ADMIN_BOT,
+        chat_id=group,
+        chat_type="supergroup",
+        first_name="Group",
+        username="GroupAnonymousBot",
+        push=False,
+    )
+    update["message"]["sender_chat"] = dict(update["message"]["chat"])
+    update["message"]["sender_chat"]["id"] = sender_chat
+    before = len(bot.sent(group))
+    bot.fake.push_update(update)
+    calls = await bot.fake.await_call(
+        "sendMessage", lambda c: str(c.get("chat_id")) == str(group), count=before + 1, timeout=20
+    )
+    return str(calls[before].get("text"))
+
+
+async def test_an_anonymous_admin_manages_the_groups_topics_and_nobody_posing_as_one_does(
+    light_bot: RunningBot,
+) -> None:
+    group = -1001234567
+    light_bot.fake.set_admins(group, [42])
+    assert "le avisaré" in await _as(light_bot, "/seguir armas", group, sender_chat=group)
+    # Another chat's identity (a linked channel's post) is no admin of this group.
+    refused = await _as(light_bot, "/seguir cárteles", group, sender_chat=-1009999)
+    assert "administradores" in refused
+    topics = await asyncio.to_thread(light_bot.library.subscriptions.followed, group)
+    assert [t.topic for t in topics] == ["armas"]
+    assert "Listo" in await _as(light_bot, "/dejar 1", group, sender_chat=group)
