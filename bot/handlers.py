@@ -157,6 +157,10 @@ async def answer_question(
     svc = services(context)
     if asker is not None:
         user_id = asker
+    elif message.sender_chat is not None:
+        # Anonymous group admins all share one 'from' (GroupAnonymousBot) across every group:
+        # counted as that, one group's admins would use up every other group's questions.
+        user_id = message.sender_chat.id
     else:
         user_id = message.from_user.id if message.from_user else message.chat.id
     if not svc.limiter.allow(user_id):
