@@ -215,7 +215,7 @@ def _no_words(examples: Sequence[str]) -> str:
 
 async def show_passage_link(message: Message, context: BotContext, raw_id: str) -> None:
     """`/start p<id>` from a passage link."""
-    if not raw_id.isdigit():
+    if not (raw_id.isascii() and raw_id.isdigit()):  # "²" is a digit to isdigit(), not to int()
         await message.reply_text(
             "Ese enlace no es válido. Consulte /fuentes para ver los documentos."
         )

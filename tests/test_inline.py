@@ -116,7 +116,7 @@ async def test_passage_links_open_the_passage_with_neighbour_buttons(bot: Runnin
     assert [b["text"] for b in _buttons(edit)] == ["Párrafo siguiente ▶"]
 
 
-@pytest.mark.parametrize("arg", ["p999999", "pabc", "p"])
+@pytest.mark.parametrize("arg", ["p999999", "pabc", "p", "p²", "p1²"])
 async def test_bad_passage_links_are_refused_politely(bot: RunningBot, arg: str) -> None:
     reply = await bot.reply_to(f"/start {arg}")
     assert "/fuentes" in reply.get("text")
