@@ -402,6 +402,15 @@ def test_html_declared_latin1_is_read_as_windows_1252() -> None:
     assert load_bytes("vieja.html", data).text == "El niño dijo “sí” – y pagó 10 €."
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_html_with_a_utf16_byte_order_mark_is_read_as_utf16(encoding: str) -> None:
+    page = '<html><head><meta charset="utf-8"></head><body><p>El niño dijo “sí” – 10 €.</p>'
+    bom = "\ufeff" if encoding == "utf-16-be" else ""  # the "utf-16" codec writes its own
+    assert load_bytes("unicode.html", (bom + page).encode(encoding)).text == (
+        "El niño dijo “sí” – 10 €."
+    )
+
+
 def test_html_without_charset_falls_back_from_utf8() -> None:
     assert load_bytes("u.html", "<p>Canción</p>".encode()).text == "Canción"
     assert load_bytes("w.html", "<p>Canción</p>".encode("cp1252")).text == "Canción"
