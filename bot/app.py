@@ -6,18 +6,20 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from bot import admin, buttons, follow, handlers, inline
+from bot.floodgate import flood_gate
 from bot.logfilter import install_token_redaction
 from bot.notifier import Notifier
 from bot.polling import ScreeningBot, serve_polling
@@ -57,6 +59,7 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         library=library,
         worker=EncoderWorker(),
         limiter=UserRateLimiter(settings.questions_per_minute),
+        chatter=UserRateLimiter(2 * settings.questions_per_minute),
         admin_ids=settings.telegram_admin_ids,
     )
     notifier = Notifier(
@@ -88,6 +91,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     groups = filters.ChatType.GROUPS
     new_message = filters.UpdateType.MESSAGE  # edits and channel posts are left alone
     add = application.add_handler
+    add(TypeHandler(Update, flood_gate), group=-1)  # before any handler that would reply
     add(CommandHandler("start", handlers.start, filters=new_message))
     add(CommandHandler(["ayuda", "help"], handlers.help_command, filters=new_message))
     add(CommandHandler("fuentes", handlers.sources, filters=new_message))

@@ -36,6 +36,8 @@ class BotServices:
     worker: EncoderWorker
     limiter: UserRateLimiter
     admin_ids: frozenset[int]
+    # Every private message, questions included (bot/floodgate.py); a default for tests' sake.
+    chatter: UserRateLimiter = field(default_factory=lambda: UserRateLimiter(40))
     examples: tuple[str, ...] = EXAMPLE_QUESTIONS
     max_upload_bytes: int = 20 * 1024 * 1024
     pending_uploads: dict[int, object] = field(default_factory=dict)
