@@ -10,7 +10,8 @@ import numpy as np
 from index.chunking import Chunk, chunk_blocks
 from index.embedding import Embedder
 from index.errors import EmptyDocumentError
-from index.loaders import clean_text, load_bytes, safe_file_name
+from index.loaders import load_bytes, safe_file_name
+from index.question_text import clean_question
 from index.sandbox import ReadLimits, read_isolated
 from index.storage import content_hash
 
@@ -50,8 +51,9 @@ def prepare_document(
     chunks = tuple(chunk_blocks(loaded.blocks))
     if not chunks:
         raise EmptyDocumentError("El documento no tiene texto que se pueda indexar.")
-    # A caption or --title is cleaned like a file's own title: PostgreSQL refuses NUL in text.
-    chosen_title = " ".join(clean_text(title or "").split()) or loaded.title or source_name
+    # A caption or --title is cleaned like a question (escape sequences go whole, controls and
+    # invisible characters too): PostgreSQL refuses NUL in text, terminals obey escapes.
+    chosen_title = clean_question(title or "") or loaded.title or source_name
     return PreparedDocument(
         title=chosen_title[:300],
         source_name=source_name,
