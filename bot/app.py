@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -14,11 +14,13 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from acuerdo.bot import admin, buttons, follow, handlers, inline
+from acuerdo.bot.floodgate import flood_gate
 from acuerdo.bot.logfilter import install_token_redaction
 from acuerdo.bot.notifier import Notifier
 from acuerdo.bot.polling import ScreeningBot, serve_polling
@@ -71,6 +73,7 @@ def build_application(
         library=library,
         worker=EncoderWorker(),
         limiter=UserRateLimiter(settings.questions_per_minute),
+        chatter=UserRateLimiter(2 * settings.questions_per_minute),
         admin_ids=settings.telegram_admin_ids,
     )
     notifier = Notifier(
@@ -102,6 +105,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     groups = filters.ChatType.GROUPS
     new_message = filters.UpdateType.MESSAGE  # edits and channel posts are left alone
     add = application.add_handler
+    add(TypeHandler(Update, flood_gate), group=-1)  # before any handler that would reply
     add(CommandHandler("start", handlers.start, filters=new_message))
     add(CommandHandler(["ayuda", "help"], handlers.help_command, filters=new_message))
     add(CommandHandler("fuentes", handlers.sources, filters=new_message))

@@ -192,6 +192,23 @@ def passage_count(text: str) -> int:
     return value
 
 
+MAX_ID = 2**63 - 1  # the database's integer columns are 64-bit
+
+
+def document_id(text: str) -> int:
+    """argparse type for document ids: a positive whole number the database can hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+            f"debe ser el id de un documento (un número entero positivo, véase «acuerdo index "
+            f"list»), no «{printable(text)}»"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acuerdo", description="Citas textuales de documentos públicos."
@@ -212,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_index_list
     )
     remove = index_commands.add_parser("remove", help="elimina un documento")
-    remove.add_argument("id", type=int)
+    remove.add_argument("id", type=document_id)
     remove.set_defaults(handler=cmd_index_remove)
     rebuild = index_commands.add_parser("rebuild", help="vuelve a calcular todos los embeddings")
     rebuild.set_defaults(handler=cmd_index_rebuild)

@@ -62,6 +62,8 @@ async def _allowed(update: Update, context: BotContext) -> Message | None:
     chat = update.effective_chat
     if message is None or chat is None:
         return None
+    if message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return message  # an anonymous admin writes as the group itself, and only admins can
     user_id = update.effective_user.id if update.effective_user else None
     if not await _may_manage(chat, user_id, context):
         await message.reply_text(GROUP_ADMINS_ONLY)

@@ -12,9 +12,11 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 import docx
 from docx.document import Document as DocxDocument
+from docx.oxml.ns import nsmap, qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
@@ -25,6 +27,10 @@ MAX_UNPACKED_BYTES = 100 * 2**20  # what the parts of a 20 MB .docx may add up t
 MAX_MEMBERS = 10_000
 _CHUNK = 1 << 16
 _HEADING_STYLE = re.compile(r"(?:heading|t[íi]tulo|encabezado)\s*(\d)", re.I)
+# Word's "TOC 1"… ("TDC 1" in Spanish Word), LibreOffice's "Contents 1" ("Contenido 1").
+_W = {"w": nsmap["w"]}
+_TOC_GALLERY = "./w:sdtPr/w:docPartObj/w:docPartGallery/@w:val"
+_TOC_STYLE = re.compile(r"(?:toc|tdc|contents|contenido)\s*\d|toc heading|tdc encabezado")
 
 
 def read_docx(name: str, data: bytes) -> tuple[str | None, list[Block]]:
@@ -88,8 +94,41 @@ def _is_item(paragraph: Paragraph) -> bool:
     return name.lower().startswith(("list", "lista")) or bool(paragraph._p.xpath("./w:pPr/w:numPr"))
 
 
+def _inner_content(container: DocxDocument | _Cell) -> Iterator[Paragraph | Table]:
+    """Paragraphs and tables in document order, also those inside content controls (w:sdt),
+    which python-docx's own iteration skips: templates and forms keep their text in them. A
+    table of contents, whether a content control or paragraphs in TOC styles, is left out: a
+    list of section titles matches every question and answers none."""
+    parent = container if isinstance(container, _Cell) else container._body
+    element = container._element if isinstance(container, _Cell) else container.element.body
+    yield from _elements(element, parent)
+
+
+def _elements(element: Any, parent: Any) -> Iterator[Paragraph | Table]:
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            paragraph = Paragraph(child, parent)
+            if not _TOC_STYLE.fullmatch(_style_name(paragraph)):
+                yield paragraph
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, parent)
+        elif child.tag == qn("w:sdt"):
+            # Not a class python-docx registers: its plain lxml xpath needs the namespace.
+            gallery = child.xpath(_TOC_GALLERY, namespaces=_W)
+            if not any("contents" in str(value).lower() for value in gallery):
+                for content in child.iterchildren(qn("w:sdtContent")):
+                    yield from _elements(content, parent)
+        elif child.tag == qn("w:customXml"):
+            yield from _elements(child, parent)
+
+
+def _style_name(paragraph: Paragraph) -> str:
+    style = paragraph.style
+    return (style.name or "").strip().lower() if style is not None else ""
+
+
 def _blocks(container: DocxDocument | _Cell) -> Iterator[Block]:
-    for item in container.iter_inner_content():
+    for item in _inner_content(container):
         if isinstance(item, Table):
             yield from _table_rows(item)
             continue
@@ -110,7 +149,8 @@ def _table_rows(table: Table) -> Iterator[Block]:
             if cell._tc in seen:
                 continue
             seen.add(cell._tc)
-            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+            paragraphs = [p for p in _inner_content(cell) if isinstance(p, Paragraph)]
+            cells.append(" ".join(p.text.strip() for p in paragraphs if p.text.strip()))
             nested += cell.tables
         if any(cells):
             yield Block("row", " | ".join(c for c in cells if c))
