@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
 from fpdf import FPDF
 
 from acuerdo.index.chunking import Chunk
@@ -233,9 +233,9 @@ def test_docx_with_headings_lists_and_a_table() -> None:
     ]
 
 
-def _in_content_control(paragraph: Paragraph, gallery: str | None = None) -> None:
-    """Move `paragraph` into a block-level content control (w:sdt), as templates and forms do;
-    Word's own table of contents is one whose gallery is "Table of Contents"."""
+def _in_content_control(paragraph: Any, gallery: str | None = None) -> None:
+    """Move `paragraph` (a w:p element) into a block-level content control (w:sdt), as
+    templates and forms do; Word's own table of contents is one whose gallery is "Table of Contents"."""
     control, properties, content = (OxmlElement(t) for t in ("w:sdt", "w:sdtPr", "w:sdtContent"))
     if gallery is not None:
         part, kind = OxmlElement("w:docPartObj"), OxmlElement("w:docPartGallery")
@@ -244,24 +244,29 @@ def _in_content_control(paragraph: Paragraph, gallery: str | None = None) -> Non
         properties.append(part)
     control.append(properties)
     control.append(content)
-    paragraph._p.addprevious(control)
-    content.append(paragraph._p)
+    paragraph.addprevious(control)
+    content.append(paragraph)
+
+
+def _last_paragraph(document: Any) -> Any:
+    """The body's last w:p, through python-docx's public `element` (no private `_p`)."""
+    return document.element.body.xpath("./w:p")[-1]
 
 
 def test_docx_content_controls_are_read_and_tables_of_contents_are_not() -> None:
     document = docx.Document()
     document.add_heading("Programa de reforestación", level=1)
-    _in_content_control(document.add_paragraph("Índice: 1. Antecedentes 3"), "Table of Contents")
+    document.add_paragraph("Índice: 1. Antecedentes 3")
+    _in_content_control(_last_paragraph(document), "Table of Contents")
     document.styles.add_style("TOC 1", WD_STYLE_TYPE.PARAGRAPH)
     document.add_paragraph("2. Viveros comunitarios\t5", style="TOC 1")
-    _in_content_control(
-        document.add_paragraph(
-            "El programa se llamará Raíces Compartidas y plantará tres millones de mezquites."
-        )
+    document.add_paragraph(
+        "El programa se llamará Raíces Compartidas y plantará tres millones de mezquites."
     )
+    _in_content_control(_last_paragraph(document))
     table = document.add_table(rows=1, cols=2)
     table.cell(0, 0).text = "Presupuesto"
-    _in_content_control(table.cell(0, 0).paragraphs[0])
+    _in_content_control(document.element.body.xpath(".//w:tc/w:p")[0])
     table.cell(0, 1).text = "40 millones de pesos"
     buffer = io.BytesIO()
     document.save(buffer)
