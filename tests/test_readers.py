@@ -235,7 +235,8 @@ def test_docx_with_headings_lists_and_a_table() -> None:
 
 def _in_content_control(paragraph: Any, gallery: str | None = None) -> None:
     """Move `paragraph` (a w:p element) into a block-level content control (w:sdt), as
-    templates and forms do; Word's own table of contents is one whose gallery is "Table of Contents"."""
+    templates and forms do; Word's own table of contents is one whose gallery is
+    "Table of Contents"."""
     control, properties, content = (OxmlElement(t) for t in ("w:sdt", "w:sdtPr", "w:sdtContent"))
     if gallery is not None:
         part, kind = OxmlElement("w:docPartObj"), OxmlElement("w:docPartGallery")
