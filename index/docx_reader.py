@@ -127,6 +127,39 @@ def _style_name(paragraph: Paragraph) -> str:
     return (style.name or "").strip().lower() if style is not None else ""
 
 
+_RUN_TEXT = {qn("w:t"), qn("w:tab"), qn("w:ptab"), qn("w:br"), qn("w:cr"), qn("w:noBreakHyphen")}
+# Text that is not (or no longer) in the document as it reads: tracked deletions and moves away,
+# text boxes (drawings anchored in a run, with paragraphs of their own), and tab stops.
+_NOT_READ = {qn("w:del"), qn("w:moveFrom"), qn("w:txbxContent"), qn("w:pPr")}
+
+
+def _text(paragraph: Paragraph) -> str:
+    """The paragraph as it reads. python-docx's `text` keeps only plain runs and hyperlinks: a
+    word in an inline content control or a tracked insertion vanished from mid-sentence, and a
+    verbatim quote must not lose words ("El programa se llama  y durará…")."""
+    pieces: list[str] = []
+    for node in paragraph._p.iter(*_RUN_TEXT):
+        if any(a.tag in _NOT_READ for a in _ancestors(node, paragraph._p)):
+            continue
+        tag = node.tag
+        if tag == qn("w:t"):
+            pieces.append(node.text or "")
+        elif tag in (qn("w:tab"), qn("w:ptab")):
+            pieces.append("\t")
+        elif tag == qn("w:noBreakHyphen"):
+            pieces.append("-")
+        else:
+            pieces.append("\n")
+    return "".join(pieces)
+
+
+def _ancestors(node: Any, stop: Any) -> Iterator[Any]:
+    parent = node.getparent()
+    while parent is not None and parent is not stop:
+        yield parent
+        parent = parent.getparent()
+
+
 def _blocks(container: DocxDocument | _Cell) -> Iterator[Block]:
     for item in _inner_content(container):
         if isinstance(item, Table):
@@ -134,9 +167,9 @@ def _blocks(container: DocxDocument | _Cell) -> Iterator[Block]:
             continue
         level = _heading_level(item)
         if level:
-            yield Block("heading", item.text, level)
+            yield Block("heading", _text(item), level)
         else:
-            yield Block("item" if _is_item(item) else "paragraph", item.text)
+            yield Block("item" if _is_item(item) else "paragraph", _text(item))
 
 
 def _table_rows(table: Table) -> Iterator[Block]:
@@ -150,7 +183,8 @@ def _table_rows(table: Table) -> Iterator[Block]:
                 continue
             seen.add(cell._tc)
             paragraphs = [p for p in _inner_content(cell) if isinstance(p, Paragraph)]
-            cells.append(" ".join(p.text.strip() for p in paragraphs if p.text.strip()))
+            texts = [_text(p).strip() for p in paragraphs]
+            cells.append(" ".join(t for t in texts if t))
             nested += cell.tables
         if any(cells):
             yield Block("row", " | ".join(c for c in cells if c))

@@ -18,6 +18,7 @@ import pytest
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from fpdf import FPDF
 
 from acuerdo.index.chunking import Chunk
@@ -275,4 +276,43 @@ def test_docx_content_controls_are_read_and_tables_of_contents_are_not() -> None
     assert [c.text for c in chunks] == [
         "El programa se llamará Raíces Compartidas y plantará tres millones de mezquites.\n"
         "Presupuesto | 40 millones de pesos"
+    ]
+
+
+def _run(text: str, *, wrapper: str | None = None, deleted: bool = False) -> BaseOxmlElement:
+    """A run of `text`, inside a `wrapper` element (w:sdt's content, w:ins, w:del) if given."""
+    run, piece = OxmlElement("w:r"), OxmlElement("w:delText" if deleted else "w:t")
+    piece.text = text
+    piece.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    run.append(piece)
+    if wrapper is None:
+        return run
+    if wrapper == "w:sdt":
+        control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+        control.append(OxmlElement("w:sdtPr"))
+        control.append(content)
+        content.append(run)
+        return control
+    outer = OxmlElement(wrapper)
+    outer.append(run)
+    return outer
+
+
+def test_docx_words_in_inline_controls_and_tracked_insertions_stay_in_the_quote() -> None:
+    document = docx.Document()
+    document.add_paragraph()
+    sentence = _last_paragraph(document)
+    for element in (
+        _run("El programa se llama "),
+        _run("Raíces Compartidas", wrapper="w:sdt"),  # a form field's value
+        _run(" y durará", wrapper="w:ins"),  # typed with track changes on
+        _run(" tres", wrapper="w:del", deleted=True),  # struck out: not in the text
+        _run(" cinco años en la cuenca del río Bravo."),
+    ):
+        sentence.append(element)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    chunks = chunks_of("programa.docx", buffer.getvalue())
+    assert [c.text for c in chunks] == [
+        "El programa se llama Raíces Compartidas y durará cinco años en la cuenca del río Bravo."
     ]
