@@ -5,8 +5,8 @@ over HTTP on 127.0.0.1, exactly as tests/botkit.py's `running_bot` does. Latency
 the moment a message is pushed to the fake until the fake receives the bot's `sendMessage`
 (`Call.timestamp`); both ends use `time.time()`.
 
-    .venv/bin/python benchmarks/bot_roundtrip.py            # ~1 minute on 2 cores
-    .venv/bin/python benchmarks/bot_roundtrip.py --count 30 --users 5 --per-user 4
+    .venv/bin/python -m benchmarks.bot_roundtrip            # ~1 minute on 2 cores
+    .venv/bin/python -m benchmarks.bot_roundtrip --count 30 --users 5 --per-user 4
 
 Prints a Markdown report and writes it to benchmarks/results/bot_roundtrip.md.
 """
@@ -22,23 +22,54 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import benchlib
-from benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs
+from telegram.ext import BaseRateLimiter
+
+from benchmarks import benchlib
+from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs
 
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-    from index import Library, Settings
+    from acuerdo.index import Library, Settings
     from tests.fake_telegram import Call, FakeTelegram
 
-sys.path.insert(0, str(REPO))
-
 T = TypeVar("T")
+
+
+class SwitchableLimiter(BaseRateLimiter[int]):
+    """The bot's own rate limiter, passed by while `off`: calls then go straight to the Bot API,
+    as PTB sends them with no rate limiter at all."""
+
+    def __init__(self, inner: BaseRateLimiter[int]) -> None:
+        self.inner = inner
+        self.off = False
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if self.off:
+            return await callback(*args, **kwargs)
+        return await self.inner.process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
 
 BUSY_TEXT = "muchas preguntas en cola"  # bot.worker.BusyError
 FLOOD_TEXT = "muchas preguntas seguidas"  # the per-user rate limit
@@ -200,24 +231,27 @@ def _stage(samples: Sequence[Sample], start: str, end: str) -> list[float]:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, library: Library) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The production application polling the fake, as tests/botkit.py's `running_bot` does."""
-    from bot.app import build_application
+async def running(
+    settings: Settings, library: Library, limiter: SwitchableLimiter
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The production application polling the fake, as tests/botkit.py's `running_bot` does,
+    its rate limiter behind `limiter`'s switch."""
+    from acuerdo.bot.app import build_application
     from tests.botkit import polling
 
-    async with polling(build_application(settings, library)) as app:
+    async with polling(build_application(settings, library, rate_limiter=limiter)) as app:
         yield app
 
 
 def initialise_data_dir(data_dir: Path, seeds: Path) -> None:
     """Create and seed a data dir in a child process (so this one never runs the encoder)."""
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from index import Library, Settings; "
-        "Library.open(Settings(_env_file=None, ACUERDO_DATA_DIR=sys.argv[2], "
-        "ACUERDO_SEEDS_DIR=sys.argv[3]))"
+        "import sys; from acuerdo.index import Library, Settings; "
+        "Library.open(Settings(_env_file=None, ACUERDO_DATA_DIR=sys.argv[1], "
+        "ACUERDO_SEEDS_DIR=sys.argv[2]))"
     )
     subprocess.run(
-        [sys.executable, "-c", code, str(REPO), str(data_dir), str(seeds)],
+        [sys.executable, "-c", code, str(data_dir), str(seeds)],
         check=True,
         timeout=600,
     )
@@ -287,7 +321,8 @@ def _scenario_row(label: str, samples: Sequence[Sample], span: float, cpu: str) 
 
 async def run(args: argparse.Namespace) -> str:
     benchlib.strip_proxy_env()
-    from index import Library, Settings
+    from acuerdo.bot.app import rate_limiter_for
+    from acuerdo.index import Library, Settings
     from tests.fake_telegram import TOKEN, FakeTelegram
 
     questions, source = benchlib.load_questions(args.questions)
@@ -326,9 +361,9 @@ async def run(args: argparse.Namespace) -> str:
             plain_ask = library.ask
             asks = AskLog()
             asks.wrap(library)
-            async with running(settings, library) as app:
-                limiter = app.bot.rate_limiter
-                facts.append(("PTB rate limiter", type(limiter).__name__ if limiter else "none"))
+            limiter = SwitchableLimiter(rate_limiter_for(settings))
+            async with running(settings, library, limiter) as app:
+                facts.append(("PTB rate limiter", type(limiter.inner).__name__))
                 print("[bot] warm-up through the bot…", file=sys.stderr)
                 await sequential(fake, asks, questions[:5], 900, args.timeout)
                 print("[bot] in-process baseline on the encoder thread…", file=sys.stderr)
@@ -370,9 +405,9 @@ async def run(args: argparse.Namespace) -> str:
                 scenarios.append(
                     _scenario_row("(one user in a row, above)", seq, seq_span, seq_cpu.describe())
                 )
-                if args.no_limiter_burst and hasattr(app.bot, "_rate_limiter"):
+                if args.no_limiter_burst:
                     print("[bot] burst without PTB's rate limiter (diagnostic)…", file=sys.stderr)
-                    app.bot._rate_limiter = None  # same app and encoder thread, limiter off
+                    limiter.off = True  # same app and encoder thread, limiter off
                     await asyncio.sleep(1.5)
                     with CpuMeter() as cpu:
                         pushed, span = await burst(

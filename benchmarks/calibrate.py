@@ -12,8 +12,8 @@ each question's evidence (`Answer.evidence`) and the rank of its right passage. 
   shipped before (cosine ≥ 0.845 or 60 % of stems) and the new one side by side, with the
   trade-off curve of the confident cut.
 
-    .venv/bin/python benchmarks/calibrate.py            # report only
-    .venv/bin/python benchmarks/calibrate.py --write    # also write index/calibrations/*.json
+    .venv/bin/python -m benchmarks.calibrate            # report only
+    .venv/bin/python -m benchmarks.calibrate --write    # also write index/calibrations/*.json
 """
 
 from __future__ import annotations
@@ -29,11 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from index import Library, Settings  # noqa: E402
-from index.calibration import (  # noqa: E402
+from acuerdo.index import Library, Settings
+from acuerdo.index.calibration import (
     GENERIC,
     Calibration,
     LogisticModel,
@@ -41,10 +38,11 @@ from index.calibration import (  # noqa: E402
     fit_logistic,
     load_calibration,
 )
-from index.evaluation import SHOWN_ALTERNATIVES, load_labelled, relevant_rank  # noqa: E402
-from index.evidence import with_ranking  # noqa: E402
-from index.question_text import clean_question, names_only_a_topic  # noqa: E402
-from index.reranking import rerank  # noqa: E402
+from acuerdo.index.evaluation import SHOWN_ALTERNATIVES, load_labelled, relevant_rank
+from acuerdo.index.evidence import with_ranking
+from acuerdo.index.question_text import clean_question, names_only_a_topic
+from acuerdo.index.reranking import rerank
+from benchmarks.benchlib import REPO
 
 EVAL = REPO / "benchmarks" / "eval"
 HELDOUT_QA = EVAL / "heldout_qa.jsonl"

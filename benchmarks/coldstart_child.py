@@ -3,7 +3,7 @@
 Kept minimal on purpose: everything it imports before the first answer is part of the cold
 start being measured. Prints one line `RESULT {json}` on stdout.
 
-    python benchmarks/coldstart_child.py REPO DATA_DIR SEEDS_DIR QUESTIONS_JSON COUNT [split]
+    python benchmarks/coldstart_child.py DATA_DIR SEEDS_DIR QUESTIONS_JSON COUNT [split]
 
 With `split`, each encoder's first call is timed on its own before the first question, to show
 what the first answer pays for (lazy model loading).
@@ -40,10 +40,9 @@ def main() -> None:
     import resource
     import sys
 
-    repo, data_dir, seeds_dir, questions_file, count = sys.argv[1:6]
-    split = sys.argv[6:7] == ["split"]
-    sys.path.insert(0, repo)
-    from index import Library, Settings
+    data_dir, seeds_dir, questions_file, count = sys.argv[1:5]
+    split = sys.argv[5:6] == ["split"]
+    from acuerdo.index import Library, Settings
 
     t_import = time.perf_counter()
     peak_after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -6,8 +6,8 @@ plus bulk sends paced at ACUERDO_NOTIFY_PER_SECOND and one per chat per second).
 time from the document's commit until every notification is recorded as sent, and the reply time
 of questions asked by other users meanwhile (push → the fake receives sendMessage).
 
-    .venv/bin/python benchmarks/follow_delivery.py                      # 10,000 subscribers
-    .venv/bin/python benchmarks/follow_delivery.py --subscribers 500    # a quick look
+    .venv/bin/python -m benchmarks.follow_delivery                      # 10,000 subscribers
+    .venv/bin/python -m benchmarks.follow_delivery --subscribers 500    # a quick look
 
 Prints a Markdown report and writes it to benchmarks/results/follow_delivery.md.
 """
@@ -18,18 +18,14 @@ import argparse
 import asyncio
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchlib import REPO, p50, p95
-
-sys.path.insert(0, str(REPO))
-
-from index.embedding import E5SmallEmbedder
-from index.models import Subscription
-from index.subscriptions import topic_key
+from acuerdo.index.embedding import E5SmallEmbedder
+from acuerdo.index.models import Subscription
+from acuerdo.index.subscriptions import topic_key
+from benchmarks.benchlib import REPO, p50, p95
 from tests.botkit import make_settings, running_bot
 from tests.fake_telegram import PROXY_ENV_VARS, FakeTelegram
 

@@ -16,7 +16,7 @@ library's readers ingest (`Library.add_path`), plus `benchmarks/synthetic.py` pa
         libreoffice-help-es gimp-help-es lilypond-doc-html-es
     for d in *.deb; do dpkg-deb -x "$d" x; done   # unpacked, not installed
 
-    nice -n 10 .venv/bin/python benchmarks/library_growth.py [--sizes 0,1000,5000,20000]
+    nice -n 10 .venv/bin/python -m benchmarks.library_growth [--sizes 0,1000,5000,20000]
 
 Everything lives in `benchmarks/.cache/library_growth/`: the converted documents, the data dir
 (SQLite + FAISS, rebuilt from scratch on every run so the small library is truly small and the
@@ -46,14 +46,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-import synthetic  # noqa: E402
-from benchlib import CpuMeter, machine_facts, md_table  # noqa: E402
-
-from index import DocumentError, Embedder, Library, Settings, load_embedder  # noqa: E402
-from index.evaluation import load_labelled, relevant_rank  # noqa: E402
+from acuerdo.index import DocumentError, Embedder, Library, Settings, load_embedder
+from acuerdo.index.evaluation import load_labelled, relevant_rank
+from benchmarks import synthetic
+from benchmarks.benchlib import REPO, CpuMeter, machine_facts, md_table
 
 EVAL = REPO / "benchmarks" / "eval"
 QA = EVAL / "heldout_qa.jsonl"

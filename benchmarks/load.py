@@ -17,8 +17,8 @@ When the encoder queue refuses questions ("Hay muchas preguntas en cola"), the r
 with the bound lifted (`--unbounded auto`) to measure the queue depth that answering everyone
 would have needed.
 
-    .venv/bin/python benchmarks/load.py                      # both databases, ~12 minutes
-    .venv/bin/python benchmarks/load.py --database sqlite --users 20 --per-user 3
+    .venv/bin/python -m benchmarks.load                      # both databases, ~12 minutes
+    .venv/bin/python -m benchmarks.load --database sqlite --users 20 --per-user 3
 
 PostgreSQL: 127.0.0.1:5432, user postgres, database test; the run uses schema `bench_load`,
 created fresh and dropped afterwards.
@@ -42,16 +42,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import benchlib
-from benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
+from benchmarks import benchlib
+from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
 
 if TYPE_CHECKING:
-    from index import Library
-    from index.embedding import E5SmallEmbedder
-    from index.use_encoder import UniversalSentenceEncoder
+    from acuerdo.index import Library
+    from acuerdo.index.embedding import E5SmallEmbedder
+    from acuerdo.index.use_encoder import UniversalSentenceEncoder
     from tests.fake_telegram import FakeTelegram
-
-sys.path.insert(0, str(REPO))
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "bench_load"
@@ -303,8 +301,8 @@ async def simulated_fix(
     """The flood again with the remaining proposed change imitated inside this process: no
     encoder-queue refusals (the bot already sends no "typing…"); bot/ itself is not modified.
     """
-    original_bound = worker._max_pending  # AttributeError, not a silent skip, if it moves
-    worker._max_pending = 10**9
+    original_bound = worker.max_pending  # AttributeError, not a silent skip, if it moves
+    worker.max_pending = 10**9
     try:
         return await flood_at(
             label="simulated fix: no refusals",
@@ -313,7 +311,7 @@ async def simulated_fix(
             timeout=args.timeout,
         )
     finally:
-        worker._max_pending = original_bound
+        worker.max_pending = original_bound
 
 
 @dataclass
@@ -354,8 +352,8 @@ async def run_database(
     e5: E5SmallEmbedder,
     use: UniversalSentenceEncoder,
 ) -> DatabaseRun:
-    from bot.app import build_application
-    from index import Library, Settings
+    from acuerdo.bot.app import build_application
+    from acuerdo.index import Library, Settings
     from tests.botkit import polling
     from tests.fake_telegram import TOKEN, FakeTelegram
 
@@ -390,7 +388,7 @@ async def run_database(
             timer = AskTimer(library)
             app = build_application(settings, library)
             worker = app.bot_data.services.worker
-            default_bound = int(worker._max_pending)
+            default_bound = int(worker.max_pending)
             runs: list[RunResult] = []
             async with polling(app):
                 print(f"[load:{database}] warm-up through the bot…", file=sys.stderr)
@@ -411,7 +409,7 @@ async def run_database(
                 busy = bounded.kinds["queue full (busy)"]
                 if args.unbounded == "always" or (args.unbounded == "auto" and busy):
                     await asyncio.sleep(2.0)
-                    worker._max_pending = 10**9
+                    worker.max_pending = 10**9
                     print(f"[load:{database}] again with the bound lifted…", file=sys.stderr)
                     lifted = await flood_at(
                         label="bound lifted (max_pending=∞)",
@@ -420,7 +418,7 @@ async def run_database(
                         timeout=args.timeout,
                     )
                     runs.append(lifted)
-                    worker._max_pending = default_bound
+                    worker.max_pending = default_bound
                 if args.simulate_fix in (database, "both") and fix_applies(default_bound):
                     await asyncio.sleep(2.0)
                     print(f"[load:{database}] simulated fix…", file=sys.stderr)
@@ -648,8 +646,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> str:
-    from index.embedding import E5SmallEmbedder
-    from index.use_encoder import UniversalSentenceEncoder
+    from acuerdo.index.embedding import E5SmallEmbedder
+    from acuerdo.index.use_encoder import UniversalSentenceEncoder
 
     benchlib.strip_proxy_env()
     facts = benchlib.machine_facts()

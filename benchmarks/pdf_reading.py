@@ -4,25 +4,21 @@ Two ~50-page files: a TeX-like justified one (tests/pdfs.py: TJ offsets, no spac
 running header, page numbers) and fpdf2 word-processor output. Reports the median of several
 runs, seconds per page, and what the child process of `index.sandbox` adds per file.
 
-    .venv/bin/python benchmarks/pdf_reading.py [--runs 5]
+    .venv/bin/python -m benchmarks.pdf_reading [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import benchlib
 import pypdfium2
 from fpdf import FPDF
 
-from index.ingest import prepare_document
-from index.sandbox import ReadLimits
+from acuerdo.index.ingest import prepare_document
+from acuerdo.index.sandbox import ReadLimits
+from benchmarks import benchlib
 from tests.pdfs import typeset
 from tests.test_readers import HEADER, sections
 

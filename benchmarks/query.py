@@ -2,8 +2,8 @@
 
 Everything runs on a fresh temporary data dir (SQLite, bundled model, the seed document):
 
-    .venv/bin/python benchmarks/query.py            # ~2-4 minutes on 2 cores
-    .venv/bin/python benchmarks/query.py --rounds 3 --paragraphs 60 --cold-runs 1   # quick look
+    .venv/bin/python -m benchmarks.query            # ~2-4 minutes on 2 cores
+    .venv/bin/python -m benchmarks.query --rounds 3 --paragraphs 60 --cold-runs 1   # quick look
 
 Prints a Markdown report and writes it to benchmarks/results/query.md.
 """
@@ -26,14 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import benchlib
-import synthetic
-from benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs, verdict
+from benchmarks import benchlib, synthetic
+from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, p50, p95, secs, verdict
 
 if TYPE_CHECKING:
-    from index import Embedder, Library
-
-sys.path.insert(0, str(REPO))
+    from acuerdo.index import Embedder, Library
 
 CHILD = Path(__file__).resolve().parent / "coldstart_child.py"
 TARGET_ASK_OVER_EMBED = 1.3
@@ -102,14 +99,13 @@ def bench_queries(
         for _ in range(rounds):
             one_pass(samples)
     # The query log is written behind the answers: check it kept up and lost nothing.
-    health = library.health() if hasattr(library, "health") else {}
-    pending = health.get("query_log_pending")
+    pending = library.health()["query_log_pending"]  # KeyError, not a "?", if it moves
     logged_after = logged()
     log_note = ""
     if logged_before is not None and logged_after is not None:
         log_note = (
             f"Query log: {logged_after - logged_before} rows for the {len(samples['ask'])} timed "
-            f"asks; {pending if pending is not None else '?'} were still queued when the loop "
+            f"asks; {pending} were still queued when the loop "
             "ended."
         )
 
@@ -167,7 +163,7 @@ def _quality(library: Library) -> list[str]:
     keys = benchlib.DEV_QA.with_name("dev_keys.json")
     if not keys.is_file():
         return ["(no dev keys)"] * 3
-    from index.evaluation import evaluate
+    from acuerdo.index.evaluation import evaluate
 
     reports = [evaluate(library, path, keys) for path in EVAL_SETS.values() if path.is_file()]
     return [
@@ -181,13 +177,13 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
     """Cumulative time of the steps of `ask`, found by their code objects (label, calls, s)."""
     import importlib
 
-    from index.library import Library as LibraryClass
+    from acuerdo.index.library import Library as LibraryClass
 
     def find(module: str, name: str) -> Any:
         return getattr(importlib.import_module(module), name)  # missing: fail, never skip
 
-    lexical_index = find("index.lexical", "LexicalIndex")
-    vector_index = find("index.vectors", "VectorIndex")
+    lexical_index = find("acuerdo.index.lexical", "LexicalIndex")
+    vector_index = find("acuerdo.index.vectors", "VectorIndex")
 
     targets: list[tuple[str, object]] = [
         ("`Library.ask` (total)", LibraryClass.ask),
@@ -211,7 +207,7 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
         ("`LexicalIndex.term_overlap`", lexical_index.term_overlap),
         (
             "`QueryLogWriter.record` (query id + queue the row; inserted on the writer's thread)",
-            find("index.querylog", "QueryLogWriter").record,
+            find("acuerdo.index.querylog", "QueryLogWriter").record,
         ),
     ]
     raw: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
@@ -385,7 +381,7 @@ def bench_indexing(
 
     Runs after the first are skipped when they would end past `deadline` (time.monotonic()).
     """
-    from index.ingest import prepare_document
+    from acuerdo.index.ingest import prepare_document
 
     encoders: list[tuple[str, Embedder]] = [("primary", library.embedder)]
     secondary = library.secondary
@@ -565,7 +561,6 @@ def run_child(
         sys.executable,
         *python_flags,
         str(CHILD),
-        str(REPO),
         str(data_dir),
         str(seeds),
         str(questions_file),
@@ -585,7 +580,7 @@ def run_child(
 
 def run_cli(data_dir: Path, seeds: Path, question: str) -> float:
     script = Path(sys.executable).parent / "acuerdo"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "acuerdo.bot.cli"]
     env = dict(os.environ, ACUERDO_DATA_DIR=str(data_dir), ACUERDO_SEEDS_DIR=str(seeds))
     started = time.perf_counter()
     proc = subprocess.run(
@@ -630,7 +625,7 @@ def report_cold(runs: list[ChildRun], split: ChildRun, cli: list[float], cpu: st
             span(col("answer_since_top_s")),
             "",
         ],
-        ["  `from index import Library, Settings`", secs(p50(col("import_s"))), "", ""],
+        ["  `from acuerdo.index import Library, Settings`", secs(p50(col("import_s"))), "", ""],
         ["  `Library.open(settings)`", secs(p50(col("open_s"))), "", ""],
         ["  first `library.ask(q)`", secs(p50(col("first_ask_s"))), "", ""],
         [
@@ -675,7 +670,7 @@ def report_memory(serve: ChildRun) -> str:
     later = d["later_asks_s"]
     rows: list[list[object]] = [
         [
-            "RSS after `from index import …` only (VmRSS; `ru_maxrss` "
+            "RSS after `from acuerdo.index import …` only (VmRSS; `ru_maxrss` "
             f"{d['maxrss_after_import_kib'] / 1024:.0f} MiB)",
             f"{d['rss_after_import_kib'] / 1024:.0f} MiB",
             "",
@@ -708,20 +703,19 @@ def report_memory(serve: ChildRun) -> str:
 
 OMP_PROBE = """
 import json, sys, time
-sys.path.insert(0, sys.argv[1])
-from index import Settings
-from index.embedding import load_embedder
-questions = json.loads(open(sys.argv[2], encoding="utf-8").read())
-passages = json.loads(open(sys.argv[3], encoding="utf-8").read())
+from acuerdo.index import Settings
+from acuerdo.index.embedding import load_embedder
+questions = json.loads(open(sys.argv[1], encoding="utf-8").read())
+passages = json.loads(open(sys.argv[2], encoding="utf-8").read())
 embedder = load_embedder(Settings(_env_file=None).embedding_model)
-if sys.argv[5] == "1":  # a second long-lived thread uses the encoder (like the bot's worker)
+if sys.argv[4] == "1":  # a second long-lived thread uses the encoder (like the bot's worker)
     from concurrent.futures import ThreadPoolExecutor
     other = ThreadPoolExecutor(1)  # stays alive, and so does its libgomp thread pool
     other.submit(embedder.embed_queries, ["hola"]).result()
 for q in questions[:5]:
     embedder.embed_queries([q])
 times = []
-for i in range(int(sys.argv[4])):
+for i in range(int(sys.argv[3])):
     started = time.perf_counter()
     embedder.embed_queries([questions[i % len(questions)]])
     times.append(time.perf_counter() - started)
@@ -752,7 +746,6 @@ def bench_omp(root: Path, questions_file: Path, passages: list[str], reps: int) 
             sys.executable,
             "-c",
             OMP_PROBE,
-            str(REPO),
             str(questions_file),
             str(passages_file),
             str(reps),
@@ -827,11 +820,20 @@ def parse_importtime(stderr: str) -> list[ImportEntry]:
     return entries
 
 
+def our_import_names() -> tuple[str, set[str]]:
+    """The core's import name and the top-level names of our packages (as -X importtime shows
+    them), from the packages themselves rather than spelled here."""
+    import acuerdo.bot as adapters
+    import acuerdo.index as core
+
+    return core.__name__, {core.__name__.split(".")[0], adapters.__name__.split(".")[0]}
+
+
 def importtime_table(entries: list[ImportEntry], top: int = 12) -> str:
     def package(name: str) -> str:
         return name.split(".", 1)[0]
 
-    own = {"index", "bot"}
+    own = our_import_names()[1]
     totals: dict[str, dict[str, Any]] = {}
     for entry in entries:
         pkg = package(entry.name)
@@ -861,9 +863,11 @@ def importtime_table(entries: list[ImportEntry], top: int = 12) -> str:
 
 
 def report_imports(entries: list[ImportEntry]) -> str:
-    index_entry = next((e for e in entries if e.name == "index" and e.depth == 0), None)
+    core = our_import_names()[0]
+    # -X importtime lists a module once, where it was first imported.
+    index_entry = next((e for e in entries if e.name == core), None)
     note = (
-        f"`import index` itself: {index_entry.cumulative_us / 1e6:.2f} s cumulative (under "
+        f"`import {core}` itself: {index_entry.cumulative_us / 1e6:.2f} s cumulative (under "
         "-X importtime, which inflates it a little)."
         if index_entry
         else ""
@@ -989,7 +993,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             batch = synthetic.paragraphs(32, seed=args.seed + 20_000)
             sections["omp"] = bench_omp(root, questions_file, batch, args.omp_reps)
 
-        from index import Library, Settings
+        from acuerdo.index import Library, Settings
 
         # A copy for the library with the other second-encoder setting (own files, database).
         other_dir = root / "data-other"
@@ -999,7 +1003,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         library = Library.open(settings)
         names = {"primary": library.embedder.model_id}
-        secondary = getattr(library, "secondary", None)
+        secondary = library.secondary
         if secondary is not None:
             names["secondary"] = secondary.model_id
         encoders = " + ".join(f"`{v}`" for v in names.values())

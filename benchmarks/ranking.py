@@ -17,7 +17,7 @@ question (own words, other words, English) on the fit part and on the held-out p
 - `dense PRF`: the dense query moved towards its first passages (Rocchio), searched again;
 - `dense ×w`, and a weighted fusion whose weights are chosen by cross-validation on the fit part.
 
-    .venv/bin/python benchmarks/ranking.py [--out benchmarks/results/ranking.md]
+    .venv/bin/python -m benchmarks.ranking [--out benchmarks/results/ranking.md]
 """
 
 from __future__ import annotations
@@ -33,17 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from calibrate import HELDOUT_KEYS, HELDOUT_QA, build_library  # noqa: E402
-
-from index.chunking import sentence_spans  # noqa: E402
-from index.evaluation import load_labelled, relevant_rank  # noqa: E402
-from index.fusion import RankedList  # noqa: E402
-from index.language import looks_english  # noqa: E402
-from index.ordering import ties_by_coverage, with_lead_in  # noqa: E402
+from acuerdo.index.chunking import sentence_spans
+from acuerdo.index.evaluation import load_labelled, relevant_rank
+from acuerdo.index.fusion import RankedList
+from acuerdo.index.language import looks_english
+from acuerdo.index.ordering import ties_by_coverage, with_lead_in
+from benchmarks.benchlib import REPO
+from benchmarks.calibrate import HELDOUT_KEYS, HELDOUT_QA, build_library
 
 KINDS = ("own", "other", "english")
 

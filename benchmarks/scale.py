@@ -17,8 +17,8 @@ One-off sweeps (nprobe, IVF training options, where exact search stops being che
 measured by earlier versions of this script; their results are in benchmarks/results/
 scale-sweeps-2026-11-25.md.
 
-    .venv/bin/python benchmarks/scale.py                      # ~5 min (+ ~2 min the first time)
-    .venv/bin/python benchmarks/scale.py --passages 20000 --output scale-20k
+    .venv/bin/python -m benchmarks.scale                      # ~5 min (+ ~2 min the first time)
+    .venv/bin/python -m benchmarks.scale --passages 20000 --output scale-20k
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import benchlib
 import numpy as np
-from benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
+
+from benchmarks import benchlib
+from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
 
 ASK_TARGET = 1.25  # ask p50 / bare e5 query embedding p50
 RSS_TARGET_MB = 600
@@ -73,13 +74,14 @@ def instrumented(timers: Timers) -> Iterator[None]:
 
     Every name must exist: a rename in the library fails here loudly instead of showing 0 s.
     """
-    import index.cached_indexes as cached
-    import index.corpus as corpus_module
-    import index.library as library_module
-    import index.vectors as vectors_module
-    import index.writer as writer_module
-    from index.lexical import LexicalIndex
-    from index.vectors import VectorIndex
+    import acuerdo.index.cached_indexes as cached
+    import acuerdo.index.corpus as corpus_module
+    import acuerdo.index.reembedding as reembedding_module
+    import acuerdo.index.served_corpus as served_module
+    import acuerdo.index.vectors as vectors_module
+    import acuerdo.index.writer as writer_module
+    from acuerdo.index.lexical import LexicalIndex
+    from acuerdo.index.vectors import VectorIndex
 
     saved: list[tuple[Any, str, Any]] = []
 
@@ -92,12 +94,12 @@ def instrumented(timers: Timers) -> Iterator[None]:
         saved.append((owner, name, original))
         setattr(owner, name, wrapped)
 
-    patch(library_module, "load_corpus", "load_corpus")
-    patch(library_module, "update_corpus", "update_corpus")
-    patch(library_module, "save_corpus", "write index files (background)")
+    patch(served_module, "load_corpus", "load_corpus")
+    patch(served_module, "update_corpus", "update_corpus")
+    patch(served_module, "save_corpus", "write index files (background)")
     patch(cached, "stored_vectors", "read stored vectors from the database")
     patch(VectorIndex, "build", "FAISS build")
-    patch(vectors_module, vectors_module._trained_ivf.__name__, "IVF training")
+    patch(vectors_module, "trained_ivf", "IVF training")
     patch(VectorIndex, "load", "read vector file")
     patch(VectorIndex, "save", "write vector file")
     patch(VectorIndex, "copy", "copy vector index")
@@ -107,6 +109,7 @@ def instrumented(timers: Timers) -> Iterator[None]:
     patch(LexicalIndex, "updated", "BM25 update")
     patch(corpus_module, "previous_passages", "previous-passage map")
     patch(writer_module, "embed_passages", "embedding")
+    patch(reembedding_module, "embed_passages", "embedding")
     try:
         yield
     finally:
@@ -126,11 +129,9 @@ def memory_mib() -> dict[str, float]:
 
 def child(phase: str, data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
     """One start of the library on `data_dir`; with phase "restart", also serve and change it."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import scale_corpus
-
-    from index import Library, Settings
-    from index.embedding import load_embedder
+    from acuerdo.index import Library, Settings
+    from acuerdo.index.embedding import load_embedder
+    from benchmarks import scale_corpus
 
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data_dir)  # type: ignore[call-arg]
     started = time.perf_counter()
@@ -204,7 +205,7 @@ def child(phase: str, data_dir: Path, options: dict[str, Any]) -> dict[str, Any]
 
 
 def synthetic_document(seed: int, paragraphs: int = 10) -> bytes:
-    import synthetic
+    from benchmarks import synthetic
 
     return synthetic.document(paragraphs, seed=seed).encode()
 
@@ -264,8 +265,17 @@ def ivf_recall(library: Any, cache: Path) -> dict[str, float]:
 def start(phase: str, data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
     print(f"[scale] {phase}: a fresh process opens the library…", file=sys.stderr)
     done = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(data_dir), json.dumps(options)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.scale",
+            "--child",
+            phase,
+            str(data_dir),
+            json.dumps(options),
+        ],
         check=True,
+        cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -369,10 +379,8 @@ def add_table(adds: Sequence[dict[str, Any]]) -> str:
 
 
 def run(args: argparse.Namespace) -> str:
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import scale_corpus
-
-    from index.embedding import E5SmallEmbedder
+    from acuerdo.index.embedding import E5SmallEmbedder
+    from benchmarks import scale_corpus
 
     began = time.perf_counter()
     facts = benchlib.machine_facts()

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from benchlib import REPO
 
-from index.embedding import Embedder
+from acuerdo.index.embedding import Embedder
+from benchmarks.benchlib import REPO
 
 CACHE_DIR = REPO / "benchmarks" / ".cache"
 GENERATOR_VERSION = "scale-v2"  # v2: e5 only (the second encoder is not shipped)
@@ -540,9 +540,9 @@ def build_database(
     """Write documents, passages (vectors + texts) and the state row, then rename into place."""
     from sqlalchemy import insert
 
-    from index.db import open_database
-    from index.models import Document, IndexState, Passage
-    from index.storage import content_hash
+    from acuerdo.index.db import open_database
+    from acuerdo.index.models import Document, IndexState, Passage
+    from acuerdo.index.storage import content_hash
 
     tmp = path.with_suffix(".tmp")
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):

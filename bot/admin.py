@@ -8,9 +8,10 @@ else's questions keep being answered, and report progress by editing one status 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
@@ -22,10 +23,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import keyboards, render
-from bot.services import BotContext, services
-from bot.status import QUEUED, Progress, StatusMessage, job_lock, reporting, reporting_errors
-from bot.uploads import info_html, receive_document, resolve_upload
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.bot.status import (
+    QUEUED,
+    Progress,
+    StatusMessage,
+    job_lock,
+    reporting,
+    reporting_errors,
+)
+from acuerdo.bot.uploads import info_html, receive_document, resolve_upload
 
 log = logging.getLogger("acuerdo.bot.admin")
 
@@ -44,6 +52,7 @@ NOT_ADMIN_UPLOAD = (
 NOT_ADMIN_BUTTON = "Lo siento, ese botón es solo para los administradores."
 PRIVATE_ONLY = "Los comandos de administración solo funcionan en un chat privado conmigo."
 INVALID_BUTTON = "Este botón ya no es válido."
+STILL_WORKING = "Un momento: sigo con su respuesta anterior a esta pregunta."
 DELETE_USAGE = "Indique el id del documento, por ejemplo: /borrar 3. Los ids salen en /documentos."
 
 
@@ -131,17 +140,40 @@ async def _admin_press(update: Update, context: BotContext) -> tuple[CallbackQue
     return query, query.message
 
 
+@contextlib.contextmanager
+def _answering(context: BotContext, message: Message) -> Iterator[bool]:
+    """True while no other press on this confirmation is being carried out. A double tap comes
+    as two presses at once: the second would find the upload taken or the document gone and
+    report that ("Esa subida ya no está disponible", "No existe ningún documento") over the
+    first one's work. A press after the first is done is answered as before."""
+    busy = services(context).confirmations_in_progress
+    key = (message.chat.id, message.message_id)
+    if key in busy:
+        yield False
+        return
+    busy.add(key)
+    try:
+        yield True
+    finally:
+        busy.discard(key)
+
+
 async def upload_button(update: Update, context: BotContext) -> None:
     """`up:<token>:<1 replace|2 new|0 cancel>`."""
     pressed = await _admin_press(update, context)
     if pressed is None:
         return
     query, message = pressed
-    token, choice = keyboards.button_args(query.data)
-    if choice not in (0, 1, 2):
+    args = keyboards.button_args(query.data, 2)
+    if args is None or args[1] not in (0, 1, 2):
         await query.answer(INVALID_BUTTON)
         return
-    await resolve_upload(query, message, context, token, choice)
+    token, choice = args
+    with _answering(context, message) as first:
+        if first:
+            await resolve_upload(query, message, context, token, choice)
+        else:
+            await query.answer(STILL_WORKING)
 
 
 async def delete_button(update: Update, context: BotContext) -> None:
@@ -151,11 +183,16 @@ async def delete_button(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     query, message = pressed
-    document_id, tag, choice = keyboards.button_args(query.data)
-    if choice not in (0, 1):
+    args = keyboards.button_args(query.data, 3)
+    if args is None or args[2] not in (0, 1):
         await query.answer(INVALID_BUTTON)
         return
-    await _resolve_delete(query, message, context, document_id, tag, choice)
+    document_id, tag, choice = args
+    with _answering(context, message) as first:
+        if first:
+            await _resolve_delete(query, message, context, document_id, tag, choice)
+        else:
+            await query.answer(STILL_WORKING)
 
 
 async def invalid_button(update: Update, context: BotContext) -> None:

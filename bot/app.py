@@ -6,26 +6,29 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, buttons, follow, handlers, inline
-from bot.logfilter import install_token_redaction
-from bot.notifier import Notifier
-from bot.polling import ScreeningBot, serve_polling
-from bot.priority import PriorityRateLimiter
-from bot.ratelimit import UserRateLimiter
-from bot.services import BotData, BotServices, bot_data_type, context_types
-from bot.worker import EncoderWorker
-from index import Library, Settings, StorageError
+from acuerdo.bot import admin, buttons, follow, handlers, inline
+from acuerdo.bot.floodgate import flood_gate
+from acuerdo.bot.logfilter import install_token_redaction
+from acuerdo.bot.notifier import Notifier
+from acuerdo.bot.polling import ScreeningBot, serve_polling
+from acuerdo.bot.priority import PriorityRateLimiter
+from acuerdo.bot.ratelimit import UserRateLimiter
+from acuerdo.bot.services import BotData, BotServices, bot_data_type, context_types
+from acuerdo.bot.worker import EncoderWorker
+from acuerdo.index import Library, Settings, StorageError
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -40,8 +43,21 @@ USER_COMMANDS = [
 ]
 
 
-def build_application(settings: Settings, library: Library) -> Application:  # type: ignore[type-arg]
-    """The bot with every handler, honouring the API base URLs in `settings`."""
+def rate_limiter_for(settings: Settings) -> PriorityRateLimiter:
+    """Telegram's flood limits and retries, with notifications paced behind replies."""
+    return PriorityRateLimiter(max_retries=3, bulk_per_second=settings.notify_per_second)
+
+
+def build_application(
+    settings: Settings,
+    library: Library,
+    *,
+    rate_limiter: BaseRateLimiter[int] | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot with every handler, honouring the API base URLs in `settings`.
+
+    `rate_limiter` replaces `rate_limiter_for(settings)` (a benchmark switches it off mid-run).
+    """
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise StorageError("Falta TELEGRAM_BOT_TOKEN: configúrelo en .env para ejecutar el bot.")
     bot = ScreeningBot(
@@ -51,12 +67,13 @@ def build_application(settings: Settings, library: Library) -> Application:  # t
         # What ApplicationBuilder would make: a pool for replies, one connection for polling.
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=PriorityRateLimiter(max_retries=3, bulk_per_second=settings.notify_per_second),
+        rate_limiter=rate_limiter or rate_limiter_for(settings),
     )
     services = BotServices(
         library=library,
         worker=EncoderWorker(),
         limiter=UserRateLimiter(settings.questions_per_minute),
+        chatter=UserRateLimiter(2 * settings.questions_per_minute),
         admin_ids=settings.telegram_admin_ids,
     )
     notifier = Notifier(
@@ -88,6 +105,7 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     groups = filters.ChatType.GROUPS
     new_message = filters.UpdateType.MESSAGE  # edits and channel posts are left alone
     add = application.add_handler
+    add(TypeHandler(Update, flood_gate), group=-1)  # before any handler that would reply
     add(CommandHandler("start", handlers.start, filters=new_message))
     add(CommandHandler(["ayuda", "help"], handlers.help_command, filters=new_message))
     add(CommandHandler("fuentes", handlers.sources, filters=new_message))
@@ -144,7 +162,7 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     library = Library.open(settings, notice=log.info)
     application = build_application(settings, library)
     if webhook:
-        from bot.webhook import serve_webhook
+        from acuerdo.bot.webhook import serve_webhook
 
         asyncio.run(serve_webhook(application, settings, library))
         return 0

@@ -10,9 +10,9 @@ import argparse
 import sys
 from typing import TextIO
 
-from bot.render import answer_text
-from bot.terminal import NOT_UTF8, json_line, printable, undecodable
-from index import AcuerdoError, EmptyQuestionError, Library, Settings
+from acuerdo.bot.render import answer_text
+from acuerdo.bot.terminal import NOT_UTF8, json_line, printable, undecodable
+from acuerdo.index import AcuerdoError, EmptyQuestionError, Library, Settings
 
 MAX_K = 50
 

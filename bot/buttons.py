@@ -14,10 +14,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot import keyboards, render
-from bot.handlers import answer_question, show_passage
-from bot.services import BotContext, BotServices, services
-from index import Answer, NotFoundError
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.handlers import answer_question, show_passage
+from acuerdo.bot.services import BotContext, BotServices, services
+from acuerdo.index import Answer, NotFoundError
 
 INVALID_BUTTON = "Este botón ya no es válido."
 # One message for an unknown answer and for somebody else's: a forged id reveals nothing.
@@ -56,7 +56,10 @@ async def other_passage(update: Update, context: BotContext) -> None:
     if chat_id is None:
         return
     message = query.message if isinstance(query.message, Message) else None
-    args = keyboards.button_args(query.data)
+    args = keyboards.button_args(query.data, 2)
+    if args is None:
+        await query.answer(INVALID_BUTTON)
+        return
     await _other_passage(
         query, message, services(context), args, user_id=query.from_user.id, chat_id=chat_id
     )
@@ -70,7 +73,11 @@ async def feedback(update: Update, context: BotContext) -> None:
     chat_id = await _asked_in(query)
     if chat_id is None:
         return
-    qid, passage_id, helpful = keyboards.button_args(query.data)
+    args = keyboards.button_args(query.data, 3)
+    if args is None or args[2] not in (0, 1):
+        await query.answer(INVALID_BUTTON)
+        return
+    qid, passage_id, helpful = args
     stored = await asyncio.to_thread(
         functools.partial(
             services(context).library.feedback,
@@ -89,14 +96,14 @@ async def example(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    (index,) = keyboards.button_args(query.data)
+    args = keyboards.button_args(query.data, 1)
     examples = services(context).examples
-    if not 0 <= index < len(examples):
+    if args is None or not 0 <= args[0] < len(examples):
         await query.answer(INVALID_BUTTON)
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await answer_question(query.message, context, examples[index], asker=query.from_user.id)
+        await answer_question(query.message, context, examples[args[0]], asker=query.from_user.id)
 
 
 async def passage(update: Update, context: BotContext) -> None:
@@ -104,12 +111,12 @@ async def passage(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    if not isinstance(query.message, Message):
+    args = keyboards.button_args(query.data, 1)
+    if not isinstance(query.message, Message) or args is None:
         await query.answer(INVALID_BUTTON)
         return
     await query.answer()
-    (passage_id,) = keyboards.button_args(query.data)
-    await show_passage(query.message, context, passage_id, edit=True)
+    await show_passage(query.message, context, args[0], edit=True)
 
 
 async def invalid(update: Update, context: BotContext) -> None:

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.asking import MAX_K, bad_argument, cmd_ask
-from bot.render import answer_text, clipped
-from bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
-from index import (
+from acuerdo.bot.asking import MAX_K, bad_argument, cmd_ask
+from acuerdo.bot.render import answer_text, clipped
+from acuerdo.bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
+from acuerdo.index import (
     AcuerdoError,
     Library,
     Settings,
@@ -166,7 +166,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run_bot
+    from acuerdo.bot.app import run_bot
 
     return run_bot(settings, webhook=args.webhook)
 
@@ -192,6 +192,23 @@ def passage_count(text: str) -> int:
     return value
 
 
+MAX_ID = 2**63 - 1  # the database's integer columns are 64-bit
+
+
+def document_id(text: str) -> int:
+    """argparse type for document ids: a positive whole number the database can hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+            f"debe ser el id de un documento (un número entero positivo, véase «acuerdo index "
+            f"list»), no «{printable(text)}»"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acuerdo", description="Citas textuales de documentos públicos."
@@ -212,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_index_list
     )
     remove = index_commands.add_parser("remove", help="elimina un documento")
-    remove.add_argument("id", type=int)
+    remove.add_argument("id", type=document_id)
     remove.set_defaults(handler=cmd_index_remove)
     rebuild = index_commands.add_parser("rebuild", help="vuelve a calcular todos los embeddings")
     rebuild.set_defaults(handler=cmd_index_rebuild)

@@ -17,9 +17,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import keyboards, render
-from bot.services import BotContext, services
-from index import EVERYTHING, NotFoundError, TopicError
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.index import EVERYTHING, NotFoundError, TopicError
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -62,6 +62,8 @@ async def _allowed(update: Update, context: BotContext) -> Message | None:
     chat = update.effective_chat
     if message is None or chat is None:
         return None
+    if message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return message  # an anonymous admin writes as the group itself, and only admins can
     user_id = update.effective_user.id if update.effective_user else None
     if not await _may_manage(chat, user_id, context):
         await message.reply_text(GROUP_ADMINS_ONLY)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 
-from bot import keyboards, render
-from bot.services import BotContext, services
-from bot.worker import BusyError
-from index import AcuerdoError, NotFoundError, formats_listed
+from acuerdo.bot import keyboards, render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.bot.worker import BusyError
+from acuerdo.index import AcuerdoError, EmptyQuestionError, NotFoundError, formats_listed
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -155,6 +157,10 @@ async def answer_question(
     svc = services(context)
     if asker is not None:
         user_id = asker
+    elif message.sender_chat is not None:
+        # Anonymous group admins all share one 'from' (GroupAnonymousBot) across every group:
+        # counted as that, one group's admins would use up every other group's questions.
+        user_id = message.sender_chat.id
     else:
         user_id = message.from_user.id if message.from_user else message.chat.id
     if not svc.limiter.allow(user_id):
@@ -167,12 +173,7 @@ async def answer_question(
         )
         return
     if not _HAS_WORD.search(question):
-        await message.reply_text(
-            "No veo ninguna palabra en su mensaje. Escríbame una pregunta, por ejemplo: "
-            f"«{svc.examples[0]}»"
-            if svc.examples
-            else "Escríbame una pregunta, por favor."
-        )
+        await message.reply_text(_no_words(svc.examples))
         return
     private = message.chat.type == ChatType.PRIVATE
     try:
@@ -187,6 +188,9 @@ async def answer_question(
     except BusyError as exc:
         await message.reply_text(str(exc))
         return
+    except EmptyQuestionError:  # words only inside escape codes ("\x1b[31m"), dropped by ask
+        await message.reply_text(_no_words(svc.examples))
+        return
     if not answer.shows_passage:
         await message.reply_html(
             render.nothing_found_html(svc.examples if private else ()),
@@ -200,9 +204,18 @@ async def answer_question(
     )
 
 
+def _no_words(examples: Sequence[str]) -> str:
+    if not examples:
+        return "Escríbame una pregunta, por favor."
+    return (
+        "No veo ninguna palabra en su mensaje. Escríbame una pregunta, por ejemplo: "
+        f"«{examples[0]}»"
+    )
+
+
 async def show_passage_link(message: Message, context: BotContext, raw_id: str) -> None:
     """`/start p<id>` from a passage link."""
-    if not raw_id.isdigit():
+    if not (raw_id.isascii() and raw_id.isdigit()):  # "²" is a digit to isdigit(), not to int()
         await message.reply_text(
             "Ese enlace no es válido. Consulte /fuentes para ver los documentos."
         )
@@ -224,7 +237,11 @@ async def show_passage(
     text = render.hit_html(view.hit)
     markup = keyboards.passage_keyboard(view)
     if edit:
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        try:
+            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():  # a double tap on the same button
+                raise
     else:
         await message.reply_html(text, reply_markup=markup)
 

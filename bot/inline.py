@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import (
+    InlineQuery,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
@@ -10,10 +11,10 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot import render
-from bot.services import BotContext, services
-from bot.worker import BusyError
-from index import Hit
+from acuerdo.bot import render
+from acuerdo.bot.services import BotContext, services
+from acuerdo.bot.worker import BusyError
+from acuerdo.index import EmptyQuestionError, Hit
 
 CACHE_SECONDS = 30
 TITLE_CHARS = 90
@@ -32,14 +33,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
     text = query.query.strip()
     svc = services(context)
     if not text:
-        await query.answer(
-            [],
-            cache_time=CACHE_SECONDS,
-            is_personal=False,
-            button=InlineQueryResultsButton(
-                "Escriba qué busca, p. ej. «fentanilo»", start_parameter="ayuda"
-            ),
-        )
+        await _ask_for_words(query)
         return
     if not svc.limiter.allow(query.from_user.id):
         await query.answer(
@@ -57,6 +51,9 @@ async def inline_query(update: Update, context: BotContext) -> None:
         )
     except BusyError:
         await query.answer([], cache_time=5, is_personal=False)
+        return
+    except EmptyQuestionError:  # only invisible characters or escape codes: nothing to look for
+        await _ask_for_words(query)
         return
     if not answer.shows_passage:
         await query.answer(
@@ -80,6 +77,17 @@ async def inline_query(update: Update, context: BotContext) -> None:
         for hit in answer.hits
     ]
     await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False)
+
+
+async def _ask_for_words(query: InlineQuery) -> None:
+    await query.answer(
+        [],
+        cache_time=CACHE_SECONDS,
+        is_personal=False,
+        button=InlineQueryResultsButton(
+            "Escriba qué busca, p. ej. «fentanilo»", start_parameter="ayuda"
+        ),
+    )
 
 
 def _description(hit: Hit, *, tentative: bool) -> str:

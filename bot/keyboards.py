@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from index import Answer, Followed, OutgoingNotification, PassageView
+from acuerdo.index import Answer, Followed, OutgoingNotification, PassageView
 
 CALLBACK_LIMIT = 64
 STOP_FOLLOWING = "sg"  # callback kind: stop one subscription (bot/follow.py)
@@ -48,13 +48,17 @@ def decode(data: str | None) -> Callback | None:
 
 def pattern(kind: str, arity: int) -> str:
     """The callback data `encode(kind, <arity ids>)` produces, for `CallbackQueryHandler`."""
-    return rf"^{kind}(?::[0-9]{{1,18}}){{{arity}}}$"
+    # \Z, not $: "$" also matches before a final newline, and forged data may end in one.
+    return rf"^{kind}(?::[0-9]{{1,18}}){{{arity}}}\Z"
 
 
-def button_args(data: str | None) -> tuple[int, ...]:
-    """The ids of callback data a `pattern` matched."""
+def button_args(data: str | None, arity: int) -> tuple[int, ...] | None:
+    """The `arity` ids of callback data a `pattern` matched, or None when it holds other ones:
+    a press without data reaches the first pattern handler whatever its pattern (PTB)."""
     decoded = decode(data)
-    return decoded.args if decoded is not None else ()
+    if decoded is None or len(decoded.args) != arity:
+        return None
+    return decoded.args
 
 
 def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyboardMarkup | None:

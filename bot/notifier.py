@@ -17,10 +17,10 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot import render
-from bot.keyboards import follow_keyboard
-from bot.priority import BULK
-from index import Outbox, OutgoingNotification, Subscriptions
+from acuerdo.bot import render
+from acuerdo.bot.keyboards import follow_keyboard
+from acuerdo.bot.priority import BULK
+from acuerdo.index import Outbox, OutgoingNotification, Subscriptions
 
 log = logging.getLogger("acuerdo.bot")
 

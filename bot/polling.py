@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ExtBot
 
-from index import SettingsError
+from acuerdo.index import SettingsError
 
 log = logging.getLogger("acuerdo.bot")
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.retrying import JSONResult, RetryingRateLimiter
+from acuerdo.bot.retrying import JSONResult, RetryingRateLimiter
 
 BULK = 1_000_003
 """`rate_limit_args` value marking a bulk send."""

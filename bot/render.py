@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from index import (
+from acuerdo.index import (
     Answer,
     DocumentInfo,
     Followed,

@@ -14,10 +14,10 @@ from typing import Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from bot.notifier import Notifier
-from bot.ratelimit import UserRateLimiter
-from bot.worker import EncoderWorker
-from index import Library
+from acuerdo.bot.notifier import Notifier
+from acuerdo.bot.ratelimit import UserRateLimiter
+from acuerdo.bot.worker import EncoderWorker
+from acuerdo.index import Library
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -36,9 +36,14 @@ class BotServices:
     worker: EncoderWorker
     limiter: UserRateLimiter
     admin_ids: frozenset[int]
+    # Every private message, questions included (bot/floodgate.py); a default for tests' sake.
+    chatter: UserRateLimiter = field(default_factory=lambda: UserRateLimiter(40))
     examples: tuple[str, ...] = EXAMPLE_QUESTIONS
     max_upload_bytes: int = 20 * 1024 * 1024
     pending_uploads: dict[int, object] = field(default_factory=dict)
+    # (chat id, message id) of confirmations whose answer is being carried out: the second press
+    # of a double tap must not report the first one's work as failed.
+    confirmations_in_progress: set[tuple[int, int]] = field(default_factory=set)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids

@@ -15,8 +15,8 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.services import BotContext
-from index import (
+from acuerdo.bot.services import BotContext
+from acuerdo.index import (
     AcuerdoError,
 )
 

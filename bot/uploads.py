@@ -13,10 +13,17 @@ from html import escape
 from telegram import CallbackQuery, Document, Message, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot import keyboards
-from bot.services import BotContext, BotServices, services
-from bot.status import QUEUED, Progress, StatusMessage, job_lock, reporting, reporting_errors
-from index import (
+from acuerdo.bot import keyboards
+from acuerdo.bot.services import BotContext, BotServices, services
+from acuerdo.bot.status import (
+    QUEUED,
+    Progress,
+    StatusMessage,
+    job_lock,
+    reporting,
+    reporting_errors,
+)
+from acuerdo.index import (
     AcuerdoError,
     AddResult,
     DocumentError,

@@ -12,8 +12,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.polling import ALLOWED_UPDATES, BoundedWarnings, serving, stop_on_signals
-from index import AcuerdoError, Library, Settings
+from acuerdo.bot.polling import ALLOWED_UPDATES, BoundedWarnings, serving, stop_on_signals
+from acuerdo.index import AcuerdoError, Library, Settings
 
 log = logging.getLogger("acuerdo.webhook")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from index import AcuerdoError
+from acuerdo.index import AcuerdoError
 
 T = TypeVar("T")
 
@@ -28,7 +28,8 @@ class EncoderWorker:
 
     def __init__(self, *, max_pending: int = 512) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
-        self._max_pending = max_pending
+        # Public so a load test can lift the bound on a running bot (benchmarks/load.py).
+        self.max_pending = max_pending
         self._pending = 0
 
     @property
@@ -37,7 +38,7 @@ class EncoderWorker:
 
     async def run(self, func: Callable[..., T], /, *args: object, **kwargs: object) -> T:
         """`func(*args, **kwargs)` on the encoder thread; BusyError if the queue is full."""
-        if self._pending >= self._max_pending:
+        if self._pending >= self.max_pending:
             raise BusyError("Hay muchas preguntas en cola; inténtelo de nuevo en unos segundos.")
         self._pending += 1
         try:

@@ -9,9 +9,9 @@ index reads — `sentence_spans` (where sentences are), `fold` (how words are co
 
 from __future__ import annotations
 
-from index.chunking import sentence_spans
-from index.config import BUNDLED_MODEL, Settings, load_settings
-from index.embedding import (
+from acuerdo.index.chunking import sentence_spans
+from acuerdo.index.config import BUNDLED_MODEL, Settings, load_settings
+from acuerdo.index.embedding import (
     E5SmallEmbedder,
     Embedder,
     EmbedderKind,
@@ -21,7 +21,7 @@ from index.embedding import (
     load_embedder,
     register_embedder,
 )
-from index.errors import (
+from acuerdo.index.errors import (
     AcuerdoError,
     DocumentError,
     DocumentTooLargeError,
@@ -35,12 +35,20 @@ from index.errors import (
     TopicError,
     UnsupportedFormatError,
 )
-from index.evaluation import evaluate, format_report
-from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats, UnansweredQuestion
-from index.ingest import PreparedDocument
-from index.lexical import fold
-from index.library import Library
-from index.loaders import (
+from acuerdo.index.evaluation import evaluate, format_report
+from acuerdo.index.hits import (
+    AddResult,
+    Answer,
+    DocumentInfo,
+    Hit,
+    PassageView,
+    Stats,
+    UnansweredQuestion,
+)
+from acuerdo.index.ingest import PreparedDocument
+from acuerdo.index.lexical import fold
+from acuerdo.index.library import Library
+from acuerdo.index.loaders import (
     SUPPORTED_EXTENSIONS,
     FileFormat,
     file_formats,
@@ -50,9 +58,9 @@ from index.loaders import (
     supported_extensions,
     upload_name,
 )
-from index.outbox import Outbox, OutgoingNotification
-from index.source_files import MAX_FILE_BYTES, check_download_size
-from index.subscriptions import EVERYTHING, Followed, Subscriptions
+from acuerdo.index.outbox import Outbox, OutgoingNotification
+from acuerdo.index.source_files import MAX_FILE_BYTES, check_download_size
+from acuerdo.index.subscriptions import EVERYTHING, Followed, Subscriptions
 
 __all__ = [
     "BUNDLED_MODEL",

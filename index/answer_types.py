@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from index.lexical import fold
+from acuerdo.index.lexical import fold
 
 # Order matters: "cada cuánto" is a frequency before it is a quantity.
 _QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (

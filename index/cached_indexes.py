@@ -17,12 +17,12 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from index.embedding import Matrix
-from index.errors import StorageError
-from index.lexical import LexicalIndex
-from index.lexical_file import LexicalMeta, load_lexical, save_lexical
-from index.models import Passage
-from index.vectors import IndexMeta, VectorIndex
+from acuerdo.index.embedding import Matrix
+from acuerdo.index.errors import StorageError
+from acuerdo.index.lexical import LexicalIndex
+from acuerdo.index.lexical_file import LexicalMeta, load_lexical, save_lexical
+from acuerdo.index.models import Passage
+from acuerdo.index.vectors import IndexMeta, VectorIndex
 
 SECONDARY_FILE = "vectors-secondary.faiss"
 LEXICAL_FILE = "lexical.bm25"

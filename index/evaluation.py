@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.errors import AcuerdoError
-from index.hits import Answer
-from index.library import Library
+from acuerdo.index.errors import AcuerdoError
+from acuerdo.index.hits import Answer
+from acuerdo.index.library import Library
 
 _SPACES = re.compile(r"\s+")
 # A tentative reply offers the first passage and the next ones one tap away; counting the first

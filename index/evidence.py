@@ -14,8 +14,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from index.cohort import CohortScores
-from index.fusion import RankedList
+from acuerdo.index.cohort import CohortScores
+from acuerdo.index.fusion import RankedList
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from index.corpus import Corpus, load_corpus, update_corpus
-from index.embedding import Embedder
-from index.hits import Hit
-from index.models import Document, Notification, Passage, Subscription
-from index.retrieval import Retriever
+from acuerdo.index.corpus import Corpus, load_corpus, update_corpus
+from acuerdo.index.embedding import Embedder
+from acuerdo.index.hits import Hit
+from acuerdo.index.models import Document, Notification, Passage, Subscription
+from acuerdo.index.retrieval import Retriever
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from acuerdo.index.corpus import PassageRecord
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,23 @@ class Hit:
     lexical: float
     highlight: tuple[int, int] | None = None
     heading: str | None = None  # the headings above the passage, shown above the quote
+
+    @classmethod
+    def of_passage(cls, record: PassageRecord, *, highlight: tuple[int, int] | None = None) -> Hit:
+        """A stored passage shown again (no scores): a replayed answer, or /pasaje."""
+        return cls(
+            passage_id=record.id,
+            document_id=record.document_id,
+            document_title=record.document_title,
+            paragraph=record.paragraph,
+            ordinal=record.ordinal,
+            text=record.text,
+            score=0.0,
+            dense=0.0,
+            lexical=0.0,
+            highlight=highlight,
+            heading=record.heading,
+        )
 
     @property
     def highlighted_sentence(self) -> str:

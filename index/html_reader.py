@@ -6,13 +6,14 @@ navigation, scripts, forms and footers are dropped wherever they are.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from index.blocks import Block, BlockKind
-from index.loaders import CONTROL_CHARACTERS
+from acuerdo.index.blocks import Block, BlockKind
+from acuerdo.index.loaders import CONTROL_CHARACTERS
 
 _HIDDEN = re.compile(
     r"script|style|nav|noscript|template|head|title|svg|iframe|object|form|button|footer|dialog"
@@ -34,7 +35,11 @@ _CELL = "\x00"  # marks a table cell boundary; control characters are removed be
 
 
 def _decode(data: bytes) -> str:
-    """The declared charset, else UTF-8, else Windows-1252: what a browser would do."""
+    """A byte-order mark, else the declared charset, else UTF-8, else Windows-1252: what a
+    browser would do (a page saved as "Unicode" by Windows tools is UTF-16 with a BOM)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        with contextlib.suppress(UnicodeDecodeError):  # e.g. cut off mid-character
+            return data.decode("utf-16")
     match = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", data[:4096], re.I)
     declared = match.group(1).decode("ascii").lower() if match else ""
     # Browsers read Latin-1/ASCII pages as Windows-1252 (“”, €, —) and a declared UTF-16 as UTF-8.

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.chunking import Chunk, chunk_blocks
-from index.embedding import Embedder
-from index.errors import EmptyDocumentError
-from index.loaders import load_bytes, safe_file_name
-from index.sandbox import ReadLimits, read_isolated
-from index.storage import content_hash
+from acuerdo.index.chunking import Chunk, chunk_blocks
+from acuerdo.index.embedding import Embedder
+from acuerdo.index.errors import EmptyDocumentError
+from acuerdo.index.loaders import load_bytes, safe_file_name
+from acuerdo.index.question_text import clean_question
+from acuerdo.index.sandbox import ReadLimits, read_isolated
+from acuerdo.index.storage import content_hash
 
 Progress = Callable[[int, int], None]
 """Called with (done, total) as passages are embedded."""
@@ -50,7 +51,9 @@ def prepare_document(
     chunks = tuple(chunk_blocks(loaded.blocks))
     if not chunks:
         raise EmptyDocumentError("El documento no tiene texto que se pueda indexar.")
-    chosen_title = " ".join((title or "").split()) or loaded.title or source_name
+    # A caption or --title is cleaned like a question (escape sequences go whole, controls and
+    # invisible characters too): PostgreSQL refuses NUL in text, terminals obey escapes.
+    chosen_title = clean_question(title or "") or loaded.title or source_name
     return PreparedDocument(
         title=chosen_title[:300],
         source_name=source_name,

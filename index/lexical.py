@@ -14,7 +14,7 @@ import numpy.typing as npt
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
 
-from index.bm25 import BM25
+from acuerdo.index.bm25 import BM25
 
 # bm25s (whose stop-word lists we use) logs at DEBUG through its own handler: noise for users.
 logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.index_file import read_file, write_file
-from index.lexical import LexicalIndex, SpanishAnalyzer
+from acuerdo.index.index_file import read_file, write_file
+from acuerdo.index.lexical import LexicalIndex, SpanishAnalyzer
 
 _TAG = b"ACULEX01"
 _ALIGN = 8  # every array starts on an 8-byte boundary, so it is read in place

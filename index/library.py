@@ -2,40 +2,31 @@
 
 from __future__ import annotations
 
-import functools
-import logging
-import threading
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
-
-from index import storage
-from index.calibration import Calibration
-from index.cohort import Cohort
-from index.config import Settings
-from index.corpus import Corpus, load_corpus, read_state, save_corpus, update_corpus
-from index.db import GuardedSession, SessionFactory, guarded, open_database, read_snapshot
-from index.embedding import Embedder, load_embedder
-from index.errors import EmptyQuestionError, NotFoundError, StorageError
-from index.follow_matching import TopicMatcher
-from index.hits import AddResult, Answer, DocumentInfo, Hit, PassageView, Stats
-from index.ingest import PreparedDocument, Progress
-from index.models import Passage, QueryLog
-from index.outbox import Outbox
-from index.ownership import hash_owner, hash_user, owns, shown_passages
-from index.querylog import LoggedQuestion, QueryLogWriter
-from index.question_text import clean_question
-from index.retrieval import Retriever
-from index.sandbox import ReadLimits
-from index.saver import BackgroundSaver
-from index.subscriptions import Subscriptions
-from index.use_encoder import load_secondary
-from index.writer import DocumentWriter, Notice
-
-log = logging.getLogger(__name__)
+from acuerdo.index.answering import Answerer
+from acuerdo.index.calibration import Calibration
+from acuerdo.index.catalogue import Catalogue
+from acuerdo.index.cohort import Cohort
+from acuerdo.index.config import Settings
+from acuerdo.index.corpus import Corpus
+from acuerdo.index.db import SessionFactory, open_database
+from acuerdo.index.embedding import Embedder, load_embedder
+from acuerdo.index.follow_matching import TopicMatcher
+from acuerdo.index.hits import AddResult, Answer, DocumentInfo, PassageView, Stats
+from acuerdo.index.ingest import PreparedDocument, Progress
+from acuerdo.index.outbox import Outbox
+from acuerdo.index.querylog import QueryLogWriter
+from acuerdo.index.reembedding import writers
+from acuerdo.index.retrieval import Retriever
+from acuerdo.index.sandbox import ReadLimits
+from acuerdo.index.served_corpus import ServedCorpus
+from acuerdo.index.startup import bring_store_up_to_date
+from acuerdo.index.subscriptions import Subscriptions
+from acuerdo.index.usage import Usage
+from acuerdo.index.use_encoder import load_secondary
+from acuerdo.index.writer import Notice
 
 
 class Library:
@@ -63,24 +54,25 @@ class Library:
             calibration=calibration,
         )
         self._data_dir = data_dir
-        self._batch_size = batch_size
-        self._refresh_lock = threading.Lock()
         self._notice: Notice | None = None
-        self._corpus: Corpus | None = None
-        self._model_mismatch: str | None = None
-        self._saver = BackgroundSaver()
+        self._served = ServedCorpus(
+            sessions, embedder, vector_file=self.vector_file, secondary=secondary
+        )
         self._log = QueryLogWriter(sessions)
-        self._writer = DocumentWriter(
+        self._answerer = Answerer(sessions, self._served, self._retriever, query_log=self._log)
+        self._catalogue = Catalogue(sessions, self._served)
+        self._writer, self._reembedder = writers(
             sessions,
             embedder,
             secondary=secondary,
             batch_size=batch_size,
             read_limits=read_limits,
             on_stored=TopicMatcher(
-                self._retriever, lambda: self._corpus, dim=embedder.dim, secondary=secondary
+                self._retriever, lambda: self._served.current, dim=embedder.dim, secondary=secondary
             ),
         )
         self.subscriptions = Subscriptions(sessions)
+        self._usage = Usage(sessions, query_log=self._log, subscriptions=self.subscriptions)
 
     @classmethod
     def open(
@@ -149,80 +141,26 @@ class Library:
         """The ranking stage `ask` runs on each corpus snapshot."""
         return self._retriever
 
-    # -- start-up -------------------------------------------------------------------------------
-
     def initialise(self, *, seeds_dir: Path | None, notice: Notice | None = None) -> None:
         """Create the state row, re-embed after a model change, seed once, load the corpus."""
-        with self._db() as session, session.begin():
-            state = storage.ensure_state(session, self._embedder.model_id)
-            stored_model, seeded = state.model_id, state.seeded
-        if stored_model != self._embedder.model_id:
-            if notice:
-                notice(
-                    f"El modelo cambió ({stored_model} → {self._embedder.model_id}): re-embebiendo."
-                )
-            self._writer.reembed()
-        self._writer.backfill_secondary(notice)
-        if not seeded:
-            self._writer.seed(seeds_dir, notice)
+        bring_store_up_to_date(
+            self._sessions,
+            model_id=self._embedder.model_id,
+            writer=self._writer,
+            reembedder=self._reembedder,
+            seeds_dir=seeds_dir,
+            notice=notice,
+        )
         self.refresh(notice=notice)
         self._log.reserve()
 
-    # -- reading --------------------------------------------------------------------------------
-
     def corpus(self) -> Corpus:
         """The current snapshot (loaded on first use)."""
-        if self._corpus is None:
-            self.refresh(force=True)
-        assert self._corpus is not None
-        return self._corpus
+        return self._served.get()
 
     def refresh(self, *, force: bool = False, notice: Notice | None = None) -> bool:
         """Reload the search indexes from the database if its version moved; True if it did."""
-        with self._refresh_lock:
-            with self._db() as session:
-                read_snapshot(session)
-                state = read_state(session)
-                version = state.version if state else 0
-                model = state.model_id if state else ""
-                if model and model != self._embedder.model_id:
-                    # Another replica re-embedded with a different model: our question vectors
-                    # would be compared with theirs. Keep serving what we have until restarted.
-                    log.warning(
-                        "the index now uses %s but this process encodes with %s; restart it "
-                        "with the same ACUERDO_EMBEDDING_MODEL",
-                        model,
-                        self._embedder.model_id,
-                    )
-                    self._model_mismatch = model
-                    return False
-                self._model_mismatch = None
-                current = self._corpus
-                if (
-                    not force
-                    and current
-                    and (current.version, current.model_id) == (version, model)
-                ):
-                    return False
-                corpus = None
-                if current is not None and not force:
-                    corpus = update_corpus(session, current, secondary=self._secondary)
-                    if corpus is not None:
-                        self._saver.submit(
-                            functools.partial(
-                                save_corpus, corpus, self.vector_file, secondary=self._secondary
-                            )
-                        )
-                if corpus is None:
-                    corpus = load_corpus(
-                        session,
-                        dim=self._embedder.dim,
-                        secondary=self._secondary,
-                        vector_file=self.vector_file,
-                        on_rebuild=notice,
-                    )
-            self._corpus = corpus
-            return True
+        return self._served.refresh(force=force, notice=notice)
 
     def ask(
         self,
@@ -237,39 +175,8 @@ class Library:
         """Search, decide whether to answer, and log the question as asked by `user_id` in
         `chat_id` (only they may replay or rate the answer later). With `explain`, `candidates`
         describes the whole fused head (to fit a ranker), not only the first passage."""
-        text = clean_question(question)
-        if not text:
-            raise EmptyQuestionError("La pregunta está vacía: escriba unas palabras.")
-        started = time.perf_counter()
-        corpus = self.corpus()
-        result = self._retriever.search(corpus, text, k=k, explain=explain)
-        latency_ms = (time.perf_counter() - started) * 1000
-        hits = tuple(replace(h, heading=corpus.records[h.passage_id].heading) for h in result.hits)
-        query_id = self._log.record(
-            LoggedQuestion(
-                question=text[:2000],
-                user_hash=hash_user(user_id),
-                owner_hash=hash_owner(user_id, chat_id),
-                channel=channel,
-                top_passage_id=result.hits[0].passage_id if result.hits else None,
-                passage_ids=",".join(str(h.passage_id) for h in result.hits),
-                top_score=result.hits[0].dense if result.hits else None,
-                confidence=result.confidence,
-                answered=result.answered,
-                latency_ms=latency_ms,
-                tentative=result.tentative,
-            )
-        )
-        return Answer(
-            question=text,
-            answered=result.answered,
-            hits=hits,
-            confidence=result.confidence,
-            query_id=query_id,
-            latency_ms=latency_ms,
-            tentative=result.tentative,
-            evidence=result.features,
-            candidates=result.candidates,
+        return self._answerer.ask(
+            question, k=k, user_id=user_id, chat_id=chat_id, channel=channel, explain=explain
         )
 
     def flush_log(self, timeout: float = 5.0) -> bool:
@@ -279,106 +186,32 @@ class Library:
     def close(self) -> None:
         """Write what is still queued (query log, index files); the library stays usable."""
         self._log.close()
-        self._saver.wait()
+        self._served.wait_for_files()
 
     def replay(
         self, query_id: int, *, user_id: int | str, chat_id: int | str | None = None
     ) -> Answer:
-        """A logged answer again ("Otro pasaje" after a restart); removed passages are skipped.
-
-        Only for whoever asked it, where they asked it: anyone else gets the same NotFoundError
-        as for an id that never existed.
-        """
-        self._log.flush()
-        with self._db() as session:
-            entry = session.get(QueryLog, query_id)
-            if entry is None or not owns(entry, user_id=user_id, chat_id=chat_id):
-                raise NotFoundError("Esa respuesta ya no está disponible; vuelva a preguntar.")
-            question, answered, confidence = entry.question, entry.answered, entry.confidence
-            tentative = bool(entry.tentative)
-            ids = [int(x) for x in entry.passage_ids.split(",") if x]
-        corpus = self.corpus()
-        hits = tuple(self._hit(corpus, pid, question) for pid in ids if pid in corpus.records)
-        return Answer(
-            question, answered, hits, confidence or 0.0, query_id=query_id, tentative=tentative
-        )
-
-    def _hit(self, corpus: Corpus, passage_id: int, question: str | None = None) -> Hit:
-        record = corpus.records[passage_id]
-        highlight = self._retriever.highlight(corpus, question, record.text) if question else None
-        return Hit(
-            passage_id=record.id,
-            document_id=record.document_id,
-            document_title=record.document_title,
-            paragraph=record.paragraph,
-            ordinal=record.ordinal,
-            text=record.text,
-            score=0.0,
-            dense=0.0,
-            lexical=0.0,
-            highlight=highlight,
-            heading=record.heading,
-        )
+        """A logged answer again ("Otro pasaje" after a restart), removed passages skipped; only
+        for whoever asked it where they asked it (others get NotFoundError, as for no such id)."""
+        return self._answerer.replay(query_id, user_id=user_id, chat_id=chat_id)
 
     def passage(self, passage_id: int) -> PassageView:
         """One passage with the ids of its neighbours in the same document."""
-        corpus = self.corpus()
-        if passage_id not in corpus.records:
-            raise NotFoundError("Ese pasaje no existe o fue retirado.")
-        record = corpus.records[passage_id]
-        with self._db() as session:
-            rows = session.execute(
-                select(Passage.ordinal, Passage.id).where(
-                    Passage.document_id == record.document_id,
-                    Passage.ordinal.in_([record.ordinal - 1, record.ordinal + 1]),
-                )
-            ).all()
-        neighbours = {ordinal: pid for ordinal, pid in rows}
-        return PassageView(
-            hit=self._hit(corpus, passage_id),
-            previous_id=neighbours.get(record.ordinal - 1),
-            next_id=neighbours.get(record.ordinal + 1),
-        )
+        return self._catalogue.passage(passage_id)
 
     def documents(self) -> list[DocumentInfo]:
-        with self._db() as session:
-            return storage.list_documents(session)
+        return self._catalogue.documents()
 
     def document_with_content(self, sha256: str) -> DocumentInfo | None:
         """The stored document whose text has this hash (`PreparedDocument.sha256`), if any."""
-        with self._db() as session:
-            found = storage.find_by_hash(session, sha256)
-            return None if found is None else storage.document_info(session, found)
+        return self._catalogue.with_content(sha256)
 
     def documents_titled(self, title: str) -> list[DocumentInfo]:
         """Documents with this title (case-insensitive), to ask before adding a namesake."""
-        with self._db() as session:
-            return [
-                storage.document_info(session, d) for d in storage.find_by_title(session, title)
-            ]
+        return self._catalogue.titled(title)
 
     def stats(self, *, top: int = 5) -> Stats:
-        self._log.flush()
-        with self._db() as session:
-            documents, passages = storage.count_corpus(session)
-            questions, answered, tentative = storage.count_queries(session)
-            helpful, not_helpful = storage.count_feedback(session)
-            unanswered = tuple(storage.top_unanswered(session, top))
-        following = self.subscriptions.counts()
-        return Stats(
-            documents,
-            passages,
-            questions,
-            answered,
-            helpful,
-            not_helpful,
-            unanswered,
-            tentative=tentative,
-            subscribers=following.subscribers,
-            topics=following.topics,
-            following_everything=following.everything,
-            notifications_pending=following.pending,
-        )
+        return self._usage.stats(top=top)
 
     def feedback(
         self,
@@ -389,50 +222,18 @@ class Library:
         helpful: bool,
         passage_id: int | None = None,
     ) -> bool:
-        """Record 👍/👎 of the asker on a passage their answer showed; False otherwise (unknown
-        answer, somebody else's, or a passage it never showed)."""
-        self._log.flush()
-        with self._db() as session, session.begin():
-            entry = session.get(QueryLog, query_id)
-            if entry is None or not owns(entry, user_id=user_id, chat_id=chat_id):
-                return False
-            if passage_id is not None and passage_id not in shown_passages(entry):
-                return False
-            return storage.record_feedback(
-                session,
-                query_id=query_id,
-                user_hash=hash_user(user_id) or "",
-                helpful=helpful,
-                passage_id=passage_id,
-            )
+        """Record 👍/👎 of the asker on a passage their answer showed (False if it cannot)."""
+        return self._usage.vote(
+            query_id, user_id=user_id, chat_id=chat_id, helpful=helpful, passage_id=passage_id
+        )
 
     def wait_for_files(self) -> None:
         """Block until the index files reflect the served snapshot (they are written behind)."""
-        self._saver.wait()
+        self._served.wait_for_files()
 
     def health(self) -> dict[str, object]:
         """Database reachability and index readiness, for /healthz."""
-        corpus = self._corpus
-        database = True
-        version: int | None = None
-        try:
-            with self._db() as session:
-                state = read_state(session)
-                version = state.version if state else None
-        except StorageError:
-            database = False
-        return {
-            "ok": database and corpus is not None and self._model_mismatch is None,
-            "model_mismatch": self._model_mismatch,
-            "database": database,
-            "index_ready": corpus is not None,
-            "index_version": corpus.version if corpus else None,
-            "database_version": version,
-            "passages": len(corpus) if corpus else 0,
-            "query_log_pending": self._log.pending,
-        }
-
-    # -- writing --------------------------------------------------------------------------------
+        return self._served.health(query_log_pending=self._log.pending)
 
     def add_document(
         self,
@@ -450,11 +251,8 @@ class Library:
     def prepare_document(
         self, name: str, data: bytes, *, title: str | None = None
     ) -> PreparedDocument:
-        """Bound, read, parse and chunk a file within the configured limits, storing nothing.
-
-        The one parse of an upload: front ends show the result (title, namesakes) and hand it
-        to `add_prepared` unchanged.
-        """
+        """Bound, read, parse and chunk a file within the configured limits, storing nothing: the
+        one parse of an upload, which front ends show and hand to `add_prepared` unchanged."""
         return self._writer.prepare(name, data, title=title)
 
     def prepare_path(self, path: Path, *, title: str | None = None) -> PreparedDocument:
@@ -491,15 +289,8 @@ class Library:
 
     def rebuild(self, *, progress: Progress | None = None, notice: Notice | None = None) -> int:
         """Re-read, re-chunk and re-embed every document; the old index serves until the swap.
-
-        Votes and logged questions stay, pointing at the passages that now hold their text.
-        """
+        Votes and logged questions stay, pointing at the passages that now hold their text."""
         self._log.flush()  # logged answers must be in the database to follow their passages
-        count = self._writer.rebuild(progress=progress, notice=notice or self._notice)
+        count = self._reembedder.rebuild(progress=progress, notice=notice or self._notice)
         self.refresh()
         return count
-
-    # -- plumbing -------------------------------------------------------------------------------
-
-    def _db(self) -> GuardedSession:
-        return guarded(self._sessions)

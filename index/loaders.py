@@ -15,22 +15,23 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path, PurePath
 
-from index.blocks import ITEM_MARKER, Block, blocks_text, guess_blocks
-from index.errors import (
+from acuerdo.index.blocks import ITEM_MARKER, Block, blocks_text, guess_blocks
+from acuerdo.index.errors import (
     DocumentError,
     EmptyDocumentError,
     EncodingError,
     UnsupportedFormatError,
 )
-from index.source_files import check_size, read_source
+from acuerdo.index.source_files import check_size, read_source
 
 MAX_NAME_CHARS = 120
 MAX_TITLE_CHARS = 300  # width of the title column in the database
 
 # Exotic spaces (no-break, thin, ideographic…) become plain spaces so quotes and searches match.
 _SPACES = re.compile(r"[ \t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-# Invisible characters (zero-width, BOM, soft hyphen, bidi overrides) would split words silently.
-_INVISIBLE = re.compile(r"[\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# Invisible characters (zero-width, BOM, soft hyphen, bidi marks and overrides) would split
+# words silently.
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u200b\u200e\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _ATX_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
 
@@ -103,10 +104,13 @@ def reader_for(name: str) -> Reader:
 def upload_name(file_name: str | None, mime_type: str | None) -> str:
     """The safe name of an upload, refused (before any download) when its format is unknown.
 
-    Telegram may omit the file name; the MIME type then tells which reader to use.
+    Telegram may omit the file name, or the name may have no extension (a file saved without
+    one); the MIME type then tells which reader to use.
     """
     by_mime = {f.mime_type: f.extensions[0] for f in file_formats()}
-    name = safe_file_name(file_name or "documento" + by_mime.get(mime_type or "", ""))
+    name = safe_file_name(file_name or "documento")
+    if not PurePath(name).suffix:
+        name += by_mime.get(mime_type or "", "")
     reader_for(name)
     return name
 
@@ -232,7 +236,7 @@ def _load_md(name: str, data: bytes) -> tuple[str | None, list[Block]]:
 
 def _imported(module: str, function: str) -> Callable[[], Reader]:
     def reader() -> Reader:
-        found: Reader = getattr(import_module(f"index.{module}"), function)
+        found: Reader = getattr(import_module(f".{module}", __package__), function)
         return found
 
     return reader

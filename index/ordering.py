@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from index.corpus import Corpus
+from acuerdo.index.corpus import Corpus
 
 # How deep in the fused list a passage may be moved to the top when, read with its previous
 # paragraph, it holds every question term and the top passage (with its own) does not. Depth 2

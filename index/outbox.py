@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from index.db import SessionFactory, guarded, rowcount
-from index.models import Notification, utcnow
+from acuerdo.index.db import SessionFactory, guarded, rowcount
+from acuerdo.index.models import Notification, utcnow
 
 log = logging.getLogger(__name__)
 

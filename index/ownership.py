@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from index.models import QueryLog
+from acuerdo.index.models import QueryLog
 
 
 def hash_user(user_id: int | str | None) -> str | None:

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from index.blocks import ITEM_MARKER, Block, has_words, looks_like_heading
+from acuerdo.index.blocks import ITEM_MARKER, Block, has_words, looks_like_heading
 
 HYPHEN = "\x02"  # PDFium's mark for a hyphen at the end of a line
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬆ": "st"})

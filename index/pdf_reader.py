@@ -15,9 +15,9 @@ import ctypes
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from index.blocks import Block
-from index.errors import DocumentError, EmptyDocumentError
-from index.pdf_layout import PageLines, Segment, layout_blocks
+from acuerdo.index.blocks import Block
+from acuerdo.index.errors import DocumentError, EmptyDocumentError
+from acuerdo.index.pdf_layout import PageLines, Segment, layout_blocks
 
 # A horizontal gap wider than this many glyph heights ends a segment: a column gutter or the
 # space between table cells; a justified word space stays far below it (under one em).

@@ -29,10 +29,10 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from index import storage
-from index.db import SessionFactory, guarded
-from index.errors import StorageError
-from index.models import QueryLog, utcnow
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.errors import StorageError
+from acuerdo.index.models import QueryLog, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """What a question says, once what a keyboard or a terminal slipped into it is gone.
 
 Questions arrive from chats, inline queries, shell arguments and pasted text: terminal colour
-codes (ESC [31m), NULs and other control characters, zero-width and soft-hyphen characters,
-lone surrogates from undecodable bytes. Escape sequences go whole (not leaving "[31m" behind);
-invisible characters go without a trace, so "fenta\\u200bnilo" is still one word; line breaks
-and tabs become spaces.
+codes (ESC [31m), NULs and other control characters, zero-width, bidi and soft-hyphen
+characters, lone surrogates from undecodable bytes. Escape sequences go whole (not leaving
+"[31m" behind); invisible characters go without a trace, so "fenta\\u200bnilo" is still one
+word; line breaks and tabs become spaces.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|\x1b.?"
 )
 _SPACING_CONTROL = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+# Bidi marks and overrides (LRM, RLM, ALM, U+202A–E, U+2066–9) come with text pasted from
+# right-to-left pages; inside a word they split it for the lexical index.
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u200b-\u200d\u2060\ufeff\ud800-\udfff]"
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e"
+    "\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 
 

@@ -21,12 +21,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from index import storage
-from index.chunking import Chunk, chunk_text
-from index.errors import DocumentError
-from index.ingest import PreparedDocument
-from index.models import Document, Feedback, Passage, QueryLog
-from index.source_files import MAX_FILE_BYTES
+from acuerdo.index import storage
+from acuerdo.index.chunking import Chunk, chunk_text
+from acuerdo.index.errors import DocumentError
+from acuerdo.index.ingest import PreparedDocument
+from acuerdo.index.models import Document, Feedback, Passage, QueryLog
+from acuerdo.index.source_files import MAX_FILE_BYTES
 
 Prepare = Callable[[str, bytes, str], PreparedDocument]
 _WORD = re.compile(r"\w+")

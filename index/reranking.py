@@ -13,11 +13,11 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from index.answer_types import holds_answer_type
-from index.calibration import LogisticModel
-from index.corpus import Corpus
-from index.evidence import CandidateSignals, QuestionSignals, candidate_features
-from index.fusion import RankedList
+from acuerdo.index.answer_types import holds_answer_type
+from acuerdo.index.calibration import LogisticModel
+from acuerdo.index.corpus import Corpus
+from acuerdo.index.evidence import CandidateSignals, QuestionSignals, candidate_features
+from acuerdo.index.fusion import RankedList
 
 RERANK_DEPTH = 20
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.answer_types import question_type
-from index.calibration import Calibration, Outcome
-from index.chunking import sentence_spans
-from index.cohort import Cohort
-from index.corpus import Corpus
-from index.embedding import Embedder, Matrix, calibration_for
-from index.evidence import QuestionSignals, with_ranking
-from index.fusion import (
+from acuerdo.index.answer_types import question_type
+from acuerdo.index.calibration import Calibration, Outcome
+from acuerdo.index.chunking import sentence_spans
+from acuerdo.index.cohort import Cohort
+from acuerdo.index.corpus import Corpus
+from acuerdo.index.embedding import Embedder, Matrix, calibration_for
+from acuerdo.index.evidence import QuestionSignals, with_ranking
+from acuerdo.index.fusion import (
     ENGLISH_LEXICAL_WEIGHT,
     ONE_STEM_LEXICAL_WEIGHT,
     RankedList,
@@ -22,11 +22,11 @@ from index.fusion import (
     one_stem_votes,
     reciprocal_rank_fusion,
 )
-from index.hits import Hit
-from index.language import looks_english
-from index.ordering import ties_by_coverage, with_lead_in, with_previous
-from index.question_text import names_only_a_topic
-from index.reranking import RERANK_DEPTH, describe_candidates, rerank
+from acuerdo.index.hits import Hit
+from acuerdo.index.language import looks_english
+from acuerdo.index.ordering import ties_by_coverage, with_lead_in, with_previous
+from acuerdo.index.question_text import names_only_a_topic
+from acuerdo.index.reranking import RERANK_DEPTH, describe_candidates, rerank
 
 MAX_QUESTION_CHARS = 1000
 

@@ -16,15 +16,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.blocks import Block
-from index.errors import (
+from acuerdo.index.blocks import Block
+from acuerdo.index.errors import (
     DocumentError,
     DocumentTooLargeError,
     EmptyDocumentError,
     EncodingError,
     UnsupportedFormatError,
 )
-from index.loaders import LoadedDocument
+from acuerdo.index.loaders import LoadedDocument
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,17 @@ _ERRORS: dict[str, type[DocumentError]] = {
 }
 # The child must not run index/__init__.py: a bare package object stands in for it.
 _BOOTSTRAP = """
-import resource, sys, types
+import importlib, resource, sys, types
 limit = int(sys.argv[2])
 if limit > 0:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-package = types.ModuleType("index")
-package.__path__ = [sys.argv[1]]
-sys.modules["index"] = package
-from index.sandbox_child import main
-main()
+# The core's package (and its parents) as empty shells: its __init__ would import far more.
+parts = sys.argv[3].split(".")
+for depth in range(len(parts)):
+    shell = types.ModuleType(".".join(parts[: depth + 1]))
+    shell.__path__ = [sys.argv[1]] if depth == len(parts) - 1 else []
+    sys.modules[shell.__name__] = shell
+importlib.import_module(sys.argv[3] + ".sandbox_child").main()
 """
 
 
@@ -69,6 +71,7 @@ def read_isolated(name: str, data: bytes, *, limits: ReadLimits) -> LoadedDocume
         _BOOTSTRAP,
         str(Path(__file__).resolve().parent),
         str(limits.memory_bytes),
+        __name__.rpartition(".")[0],
     ]
     header = json.dumps({"name": name}).encode() + b"\n"
     with subprocess.Popen(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from index.errors import DocumentError
-from index.loaders import load_bytes
+from acuerdo.index.errors import DocumentError
+from acuerdo.index.loaders import load_bytes
 
 
 def main() -> None:

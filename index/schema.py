@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Connection, inspect
 from sqlalchemy.schema import CreateColumn
 
-from index.models import Base
+from acuerdo.index.models import Base
 
 
 def upgrade_schema(connection: Connection) -> list[str]:

@@ -14,7 +14,7 @@ import stat
 import time
 from pathlib import Path
 
-from index.errors import DocumentError, DocumentTooLargeError
+from acuerdo.index.errors import DocumentError, DocumentTooLargeError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the Telegram Bot API won't let a bot download anything bigger
 READ_TIMEOUT_SECONDS = 30.0

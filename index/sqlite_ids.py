@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from index.models import Base
+from acuerdo.index.models import Base
 
 log = logging.getLogger(__name__)
 

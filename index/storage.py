@@ -11,9 +11,9 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from index.chunking import Chunk
-from index.hits import DocumentInfo, UnansweredQuestion
-from index.models import Document, Feedback, IdBlock, IndexState, Passage, QueryLog
+from acuerdo.index.chunking import Chunk
+from acuerdo.index.hits import DocumentInfo, UnansweredQuestion
+from acuerdo.index.models import Document, Feedback, IdBlock, IndexState, Passage, QueryLog
 
 EVAL_CHANNEL = "eval"
 """Questions asked by `acuerdo eval`: logged like any other, left out of usage figures."""
@@ -220,16 +220,26 @@ def record_feedback(
     """Store one vote (replacing that user's earlier vote); False if the query is unknown."""
     if session.get(QueryLog, query_id) is None:
         return False
-    existing = session.execute(
-        select(Feedback).where(Feedback.query_id == query_id, Feedback.user_hash == user_hash)
-    ).scalar_one_or_none()
+    mine = select(Feedback).where(Feedback.query_id == query_id, Feedback.user_hash == user_hash)
+    existing = session.execute(mine).scalar_one_or_none()
     if existing is None:
-        session.add(
-            Feedback(query_id=query_id, user_hash=user_hash, helpful=helpful, passage_id=passage_id)
-        )
-    else:
-        existing.helpful = helpful
-        existing.passage_id = passage_id
+        try:
+            with session.begin_nested():
+                session.add(
+                    Feedback(
+                        query_id=query_id,
+                        user_hash=user_hash,
+                        helpful=helpful,
+                        passage_id=passage_id,
+                    )
+                )
+            return True
+        except IntegrityError:
+            # 👍 and 👎 tapped at once: the other tap's row was committed between our read and
+            # our insert. It is there now (READ COMMITTED; SQLite serialises), and ours is later.
+            existing = session.execute(mine).scalar_one()
+    existing.helpful = helpful
+    existing.passage_id = passage_id
     return True
 
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from index.db import SessionFactory, guarded, rowcount
-from index.errors import NotFoundError, TopicError
-from index.lexical import fold
-from index.models import Notification, Subscription
+from acuerdo.index.db import SessionFactory, guarded, rowcount
+from acuerdo.index.errors import NotFoundError, TopicError
+from acuerdo.index.lexical import fold
+from acuerdo.index.models import Notification, Subscription
+from acuerdo.index.question_text import clean_question
 
 MAX_TOPIC_CHARS = 200
 MAX_TOPICS_PER_CHAT = 10
 EVERYTHING = "todo"
 _EVERYTHING_KEY = "*"  # no folded topic equals it: a topic needs a letter or a digit
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,9 @@ class FollowCounts:
 
 def clean_topic(raw: str) -> str:
     """The topic as it will be searched and shown; TopicError when it cannot be followed."""
-    topic = " ".join(_CONTROL.sub(" ", raw).split())
+    # Cleaned like a question: a zero-width or bidi mark inside a word would split it when the
+    # topic is searched, and make "fenta\u200bnilo" a second subscription to the same topic.
+    topic = clean_question(raw)
     if not topic:
         raise TopicError(
             "Escriba el tema después del comando, por ejemplo: /seguir tráfico de armas"

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import (
+from acuerdo.index.embedding import (
     Embedder,
     EmbedderKind,
     Matrix,
@@ -29,7 +29,7 @@ from index.embedding import (
     normalise_rows,
     register_embedder,
 )
-from index.errors import ModelError
+from acuerdo.index.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,13 @@ class UniversalSentenceEncoder:
 
     def embed_passages(self, texts: Sequence[str]) -> Matrix:
         return self._encode(texts)
+
+    @property
+    def backend(self) -> Any:
+        """The package's encoder once loaded (None if loading failed): the cached copy has its
+        big table memory-mapped."""
+        self._loader.join()
+        return self._backend
 
     def warm_up(self) -> None:
         """Wait until the model is loaded (and check that it works)."""

@@ -12,8 +12,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from index.embedding import Matrix
-from index.index_file import read_streamed, write_file
+from acuerdo.index.embedding import Matrix
+from acuerdo.index.index_file import read_streamed, write_file
 
 # The e5 engine has its own OpenMP runtime and pool; FAISS's pool beside it on two cores slowed
 # a query from 9 to 16 ms, and a single-question search gains nothing from threads. The setting
@@ -73,7 +73,7 @@ class VectorIndex:
         matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dim)
         threshold = APPROXIMATE_FROM if approximate_from is None else approximate_from
         approximate = len(matrix) >= threshold
-        built = cls(dim, _trained_ivf(dim, matrix)) if approximate else cls(dim)
+        built = cls(dim, trained_ivf(dim, matrix)) if approximate else cls(dim)
         built.add(ids, matrix)
         return built
 
@@ -156,7 +156,7 @@ class VectorIndex:
         return cls(meta.dim, index), meta
 
 
-def _trained_ivf(dim: int, matrix: Matrix) -> faiss.Index:
+def trained_ivf(dim: int, matrix: Matrix) -> faiss.Index:
     """An IVF-Flat index trained on (a sample of) the vectors.
 
     IVF rather than HNSW because documents are removed: IVF removes ids, HNSW cannot. Its own

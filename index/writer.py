@@ -1,4 +1,4 @@
-"""Changing the documents: add, replace, remove, re-embed. Each change is one transaction.
+"""Changing the documents: seed, add, replace, remove. Each change is one transaction.
 
 Embedding happens before the transaction, so a process killed while embedding leaves nothing
 behind; every change bumps the index version, which is how every replica learns of it.
@@ -6,26 +6,22 @@ behind; every change bumps the index version, which is how every replica learns 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from index import storage
-from index.db import SessionFactory, guarded
-from index.embedding import Embedder
-from index.errors import ModelError, NotFoundError
-from index.hits import AddResult, DocumentInfo
-from index.ingest import PreparedDocument, Progress, embed_passages, prepare_document
-from index.loaders import SUPPORTED_EXTENSIONS
-from index.models import Document, Passage
-from index.rebuild import apply_plan, move_references, plan_documents
-from index.sandbox import ReadLimits
-from index.source_files import check_size, read_source
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.embedding import Embedder
+from acuerdo.index.errors import ModelError, NotFoundError
+from acuerdo.index.hits import AddResult, DocumentInfo
+from acuerdo.index.ingest import PreparedDocument, Progress, embed_passages, prepare_document
+from acuerdo.index.models import Document
+from acuerdo.index.sandbox import ReadLimits
+from acuerdo.index.source_files import check_size, read_source
 
 Notice = Callable[[str], None]
 """Receives short status lines (e.g. for the CLI's stderr)."""
@@ -47,6 +43,7 @@ class DocumentWriter:
         batch_size: int = 32,
         read_limits: ReadLimits | None = None,
         on_stored: OnStored | None = None,
+        write_lock: threading.Lock | None = None,
     ) -> None:
         self._on_stored = on_stored
         self._read_limits = read_limits or ReadLimits()
@@ -54,46 +51,9 @@ class DocumentWriter:
         self._embedder = embedder
         self._secondary = secondary
         self._batch_size = batch_size
-        # Within a process writers take turns here; across processes the state row's lock does.
-        self._write_lock = threading.Lock()
-
-    def backfill_secondary(self, notice: Notice | None) -> None:
-        """Give every passage a vector of the current second encoder (once enabled or upgraded)."""
-        if self._secondary is None:
-            return
-        aux_id = self._secondary.model_id
-        with guarded(self._sessions) as session:
-            rows = session.execute(
-                select(Passage.id, Passage.text).where(
-                    (Passage.aux_model_id.is_(None)) | (Passage.aux_model_id != aux_id)
-                )
-            ).all()
-        if not rows:
-            return
-        if notice:
-            notice(f"Calculando {len(rows)} vectores del segundo modelo ({aux_id})…")
-        vectors = self._secondary.embed_passages([r.text for r in rows])
-        with self._write_lock, guarded(self._sessions) as session, session.begin():
-            storage.lock_state(session)
-            for row, vector in zip(rows, vectors, strict=True):
-                passage = session.get(Passage, row.id)
-                if passage is not None:
-                    passage.aux_embedding = vector.tobytes()
-                    passage.aux_model_id = aux_id
-            storage.bump_version(session)
-
-    def seed(self, seeds_dir: Path | None, notice: Notice | None) -> None:
-        """Index the seed documents, then remember it: removed seeds never come back.
-
-        The flag is set only after the documents are in, so a crash mid-way seeds again on the
-        next start; replicas seeding together are harmless (identical content is added once).
-        """
-        for path, title in seed_files(seeds_dir):
-            if notice:
-                notice(f"Indexando el documento inicial «{title or path.name}»…")
-            self.add_document(path.name, path.read_bytes(), title=title)
-        with guarded(self._sessions) as session, session.begin():
-            storage.lock_state(session).seeded = True
+        # Within a process writers take turns here (shared with `Reembedder`); across processes
+        # the state row's lock does.
+        self._write_lock = threading.Lock() if write_lock is None else write_lock
 
     def add_document(
         self,
@@ -210,109 +170,3 @@ class DocumentWriter:
             storage.delete_document(session, document_id)
             storage.bump_version(session)
         return info
-
-    def rebuild(self, *, progress: Progress | None = None, notice: Notice | None = None) -> int:
-        """Re-read and re-chunk every document (`index.rebuild`), re-embed it all, swap at once.
-
-        Reading and embedding happen before the transaction; the old index serves until then.
-        """
-        model_id = self._embedder.model_id
-        aux_id = self._secondary.model_id if self._secondary else None
-        with guarded(self._sessions) as session:
-            plans = plan_documents(
-                session,
-                lambda name, data, title: self.prepare(name, data, title=title),
-                notice or (lambda _: None),
-            )
-        texts = list(
-            {storage.content_hash(c.text): c.text for p in plans for c in p.chunks}.items()
-        )
-        vectors = embed_passages(
-            self._embedder,
-            [text for _, text in texts],
-            batch_size=self._batch_size,
-            secondary=self._secondary,
-            progress=progress,
-        )
-        by_hash = {
-            sha: (vectors.primary[i], vectors.secondary[i] if vectors.secondary else None)
-            for i, (sha, _) in enumerate(texts)
-        }
-        with self._write_lock, guarded(self._sessions) as session, session.begin():
-            state = storage.lock_state(session)
-            moved: dict[int, int] = {}
-            for plan in plans:
-                moved.update(
-                    apply_plan(session, plan, by_hash, model_id=model_id, aux_model_id=aux_id) or {}
-                )
-            move_references(session, moved)
-            self._embed_stragglers(session)  # documents added or changed meanwhile
-            state.model_id = model_id
-            storage.bump_version(session)
-            return storage.count_corpus(session)[1]
-
-    def _embed_stragglers(self, session: Session) -> None:
-        model_id = self._embedder.model_id
-        aux_id = self._secondary.model_id if self._secondary else None
-        stale = session.execute(
-            select(Passage).where(
-                (Passage.model_id != model_id)
-                | (Passage.aux_model_id.is_(None) if aux_id else Passage.aux_model_id.isnot(None))
-            )
-        ).scalars()
-        for passage in stale:
-            late = embed_passages(
-                self._embedder, [passage.text], batch_size=1, secondary=self._secondary
-            )
-            passage.embedding, passage.model_id = late.primary[0], model_id
-            passage.aux_embedding = late.secondary[0] if late.secondary else None
-            passage.aux_model_id = aux_id
-
-    def reembed(self, *, progress: Progress | None = None) -> int:
-        """Re-embed every passage with the current model; the old index serves until the swap."""
-        model_id = self._embedder.model_id
-        with guarded(self._sessions) as session:
-            rows = session.execute(select(Passage.id, Passage.text).order_by(Passage.id)).all()
-        vectors = embed_passages(
-            self._embedder,
-            [r.text for r in rows],
-            batch_size=self._batch_size,
-            secondary=self._secondary,
-            progress=progress,
-        )
-        aux_id = self._secondary.model_id if self._secondary else None
-        fresh = {r.id: i for i, r in enumerate(rows)}
-        with self._write_lock, guarded(self._sessions) as session, session.begin():
-            state = storage.lock_state(session)
-            present = 0
-            for passage in session.execute(select(Passage)).scalars():
-                present += 1
-                if passage.id in fresh:
-                    passage.embedding = vectors.primary[fresh[passage.id]]
-                    aux = vectors.secondary[fresh[passage.id]] if vectors.secondary else None
-                else:  # added meanwhile by another process: embed it here, never mix models
-                    late = embed_passages(
-                        self._embedder, [passage.text], batch_size=1, secondary=self._secondary
-                    )
-                    passage.embedding = late.primary[0]
-                    aux = late.secondary[0] if late.secondary else None
-                passage.model_id = model_id
-                passage.aux_embedding, passage.aux_model_id = aux, aux_id
-            state.model_id = model_id
-            storage.bump_version(session)
-        return present
-
-
-def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
-    """Seed documents with their titles from `manifest.json`, or every supported file."""
-    if seeds_dir is None or not seeds_dir.is_dir():
-        return []
-    manifest = seeds_dir / "manifest.json"
-    if manifest.is_file():
-        entries = json.loads(manifest.read_text(encoding="utf-8"))
-        return [(seeds_dir / e["file"], e.get("title")) for e in entries]
-    return [
-        (p, None)
-        for p in sorted(seeds_dir.iterdir())
-        if p.suffix.lower() in SUPPORTED_EXTENSIONS and p.is_file()
-    ]

@@ -12,11 +12,11 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.app import build_application
-from bot.polling import start_polling, stop_application
-from index import Embedder, Library, Settings
-from index.calibration import Calibration
-from index.writer import Notice
+from acuerdo.bot.app import build_application
+from acuerdo.bot.polling import start_polling, stop_application
+from acuerdo.index import Embedder, Library, Settings
+from acuerdo.index.calibration import Calibration
+from acuerdo.index.writer import Notice
 from tests import pgschemas
 from tests.fake_telegram import DEFAULT_USER_ID, TOKEN, Call, FakeTelegram
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from index import E5SmallEmbedder
+from acuerdo.bot.cli import main
+from acuerdo.index import E5SmallEmbedder
 
 
 def acuerdo() -> str:
@@ -67,7 +67,7 @@ class InProcessCli:
         self._tmp_path = tmp_path
         self._monkeypatch = monkeypatch
         # The registry's e5 factory builds whatever this name is when a library opens.
-        monkeypatch.setattr("index.embedding.E5SmallEmbedder", lambda: e5)
+        monkeypatch.setattr("acuerdo.index.embedding.E5SmallEmbedder", lambda: e5)
 
     def __call__(
         self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None

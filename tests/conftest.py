@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from index import Library, Settings
-from index.embedding import E5SmallEmbedder
-from index.use_encoder import UniversalSentenceEncoder
+from acuerdo.index import Library, Settings
+from acuerdo.index.embedding import E5SmallEmbedder
+from acuerdo.index.use_encoder import UniversalSentenceEncoder
 from tests import pgschemas
 from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
 from tests.cli_support import InProcessCli

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index import EmbedderKind, register_embedder
-from index.embedding import Matrix, normalise_rows
+from acuerdo.index import EmbedderKind, register_embedder
+from acuerdo.index.embedding import Matrix, normalise_rows
 
 HASHING_MODEL = "test:hashing"
 

@@ -17,8 +17,8 @@ from urllib.parse import unquote
 
 from sqlalchemy import Engine, MetaData, create_engine, insert, select, text
 
-from index.db import open_database
-from index.models import Base
+from acuerdo.index.db import open_database
+from acuerdo.index.models import Base
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -20,7 +20,7 @@ import docx
 import pytest
 from fpdf import FPDF
 
-from bot import admin, status
+from acuerdo.bot import admin, status
 from tests.botkit import ADMIN_ID, RunningBot
 from tests.fake_telegram import DEFAULT_USER_ID, TOKEN, Call, parse_html
 

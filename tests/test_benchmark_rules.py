@@ -3,32 +3,17 @@ and the growth benchmark's steps reaching their size when a source runs out."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from benchmarks import calibrate
+from benchmarks import library_growth as growth
 
 
-def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_capped_keyword_searches_do_not_count_as_confident_when_cuts_are_chosen(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    calibrate = _load("calibrate", monkeypatch)
+def test_capped_keyword_searches_do_not_count_as_confident_when_cuts_are_chosen() -> None:
 
     def row(question: str, rank: int | None, kind: str = "own") -> object:
         return calibrate.Row(question=question, kind=kind, split="fit", rank=rank, evidence={})
@@ -45,10 +30,7 @@ def test_capped_keyword_searches_do_not_count_as_confident_when_cuts_are_chosen(
     assert [r.keyword for r in rows[-3:]] == [False, True, True]
 
 
-def test_the_keyword_form_is_read_from_the_question_itself(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    calibrate = _load("calibrate", monkeypatch)
+def test_the_keyword_form_is_read_from_the_question_itself() -> None:
     row = calibrate.Row(
         question="lavado\x1b[31m de dinero", kind="own", split="fit", rank=1, evidence={"cos": 0.9}
     )
@@ -84,7 +66,6 @@ class _Library:
 def test_a_step_reaches_its_size_from_other_sources_when_one_runs_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    growth = _load("library_growth", monkeypatch)
     monkeypatch.setattr(growth, "SHARES", {"small": 0.5, "large": 0.5})
 
     def documents(source: str, count: int) -> Iterator[object]:

@@ -7,8 +7,8 @@ import random
 import bm25s
 import numpy as np
 
-from index.bm25 import BM25
-from index.lexical import LexicalIndex
+from acuerdo.index.bm25 import BM25
+from acuerdo.index.lexical import LexicalIndex
 
 
 def _corpus(n: int, seed: int = 0) -> list[list[str]]:

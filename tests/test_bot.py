@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
 
-from index.models import Feedback
+from acuerdo.index.models import Feedback
 from tests.botkit import ADMIN_ID, RunningBot
 from tests.fake_telegram import DEFAULT_USER_ID, Call, parse_html
 
@@ -142,6 +143,15 @@ async def test_odd_texts_get_a_sensible_reply(bot: RunningBot, text: str) -> Non
     reply = await bot.reply_to(text)
     assert reply.ok, reply.error  # the fake rejects malformed HTML and over-long messages
     assert len(reply.get("text")) <= 4096
+
+
+async def test_a_question_of_escape_codes_alone_is_told_to_use_words(
+    light_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    reply = await light_bot.reply_to("\x1b[31m\x1b]0;x\x07")
+    assert "No veo ninguna palabra" in reply.get("text")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_html_in_questions_never_reaches_the_reply_unescaped(bot: RunningBot) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.webhook import make_web_app
-from index.embedding import E5SmallEmbedder
-from index.use_encoder import UniversalSentenceEncoder
+from acuerdo.bot.webhook import make_web_app
+from acuerdo.index.embedding import E5SmallEmbedder
+from acuerdo.index.use_encoder import UniversalSentenceEncoder
 from tests.botkit import copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import DEFAULT_USER_ID, FakeTelegram, parse_html

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot.buttons import NOT_YOURS
-from index.models import Feedback
+from acuerdo.bot.buttons import NOT_YOURS
+from acuerdo.index.models import Feedback
 from tests.botkit import RunningBot
 from tests.test_bot import buttons, plain
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.webhook import make_web_app
-from index.embedding import E5SmallEmbedder
-from tests.botkit import RunningBot, copy_template, make_settings, running_bot
+from acuerdo.bot.ratelimit import UserRateLimiter
+from acuerdo.bot.webhook import make_web_app
+from acuerdo.index.embedding import E5SmallEmbedder
+from tests.botkit import ADMIN_ID, RunningBot, copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import FakeTelegram, parse_html
 from tests.test_bot_modes import LONG_TOKEN, _bot_process, _stop, free_port
@@ -73,6 +74,31 @@ async def test_a_flood_gets_one_warning_per_window(
         assert len(texts) == 3
         other = await bot.reply_to("robo de combustible", user_id=4444)
         assert "<blockquote" in other.get("text")
+
+
+async def test_a_flood_of_stickers_or_commands_is_answered_within_a_pace_then_warned_once(
+    light_bot: RunningBot,
+) -> None:
+    # Each such message gets a reply; unbounded, 300 of them held everyone's replies back.
+    pace = light_bot.app.bot_data.services.chatter = UserRateLimiter(10)
+    for i in range(60):
+        if i % 2:
+            light_bot.fake.message(None, user_id=6666, sticker=True)
+        else:
+            light_bot.fake.message("/nada", user_id=6666)
+    other = await light_bot.reply_to("/ayuda", user_id=7777)
+    assert "Cómo usarme" in parse_html(other.get("text"))[0]
+    await asyncio.sleep(1.5)
+    texts = [c.get("text") for c in light_bot.sent(6666)]
+    assert sum("muchos mensajes seguidos" in t for t in texts) == 1
+    assert len(texts) == 10 + 1
+    assert pace.retry_in(6666) > 0
+    # An admin is never held back (a batch of uploads).
+    for _ in range(15):
+        light_bot.fake.message("/nada", user_id=ADMIN_ID)
+    await light_bot.fake.await_call(
+        "sendMessage", lambda c: c.get("chat_id") == ADMIN_ID, count=15, timeout=20
+    )
 
 
 def _post(url: str, body: bytes, secret: str) -> int:

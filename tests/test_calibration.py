@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from index.answer_types import holds_answer_type, question_type
-from index.calibration import (
+from acuerdo.index.answer_types import holds_answer_type, question_type
+from acuerdo.index.calibration import (
     Calibration,
     LogisticModel,
     Outcome,
@@ -16,8 +16,8 @@ from index.calibration import (
     fit_logistic,
     load_calibration,
 )
-from index.fusion import RankedList, one_stem_votes, reciprocal_rank_fusion
-from index.language import looks_english
+from acuerdo.index.fusion import RankedList, one_stem_votes, reciprocal_rank_fusion
+from acuerdo.index.language import looks_english
 
 
 def _model(weight: float, bias: float = 0.0) -> LogisticModel:
@@ -149,7 +149,7 @@ def test_passages_holding_the_kind_of_answer() -> None:
 
 
 def test_cohort_vectors_are_computed_once_then_read_from_the_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from index.cohort import Cohort, cohort_texts
+    from acuerdo.index.cohort import Cohort, cohort_texts
     from tests.conftest import HashingEmbedder
 
     class Counting(HashingEmbedder):
@@ -173,7 +173,7 @@ def test_cohort_vectors_are_computed_once_then_read_from_the_cache(tmp_path) -> 
 
 
 def test_the_ranker_reorders_the_fused_head_and_keeps_fused_order_on_ties() -> None:
-    from index.reranking import rerank
+    from acuerdo.index.reranking import rerank
 
     described = [
         (10, {"type_match": 0.0, "coverage": 0.5}),
@@ -189,8 +189,8 @@ def test_the_ranker_reorders_the_fused_head_and_keeps_fused_order_on_ties() -> N
 
 
 def test_evidence_is_relative_to_the_cohort_and_the_other_lists() -> None:
-    from index.cohort import CohortScores
-    from index.evidence import CandidateSignals, QuestionSignals, candidate_features
+    from acuerdo.index.cohort import CohortScores
+    from acuerdo.index.evidence import CandidateSignals, QuestionSignals, candidate_features
 
     question = QuestionSignals(
         cohort=CohortScores(mean=0.70, std=0.02, top=0.80),
@@ -240,8 +240,8 @@ def test_weighted_fusion_scales_each_list_and_keeps_a_silenced_lists_passages() 
 
 
 def test_rarity_weights_coverage_and_names_the_rarest_shared_term() -> None:
-    from index.cohort import CohortScores
-    from index.evidence import CandidateSignals, QuestionSignals, candidate_features
+    from acuerdo.index.cohort import CohortScores
+    from acuerdo.index.evidence import CandidateSignals, QuestionSignals, candidate_features
 
     question = QuestionSignals(
         cohort=CohortScores(mean=0.70, std=0.02, top=0.80),
@@ -278,7 +278,7 @@ def test_rarity_weights_coverage_and_names_the_rarest_shared_term() -> None:
 
 
 def test_lexical_trust_is_the_share_of_rarity_bm25s_first_passage_holds() -> None:
-    from index.fusion import lexical_trust
+    from acuerdo.index.fusion import lexical_trust
 
     rarity = {"president": 0.2, "trafic": 1.0, "pistol": 0.8}
     assert lexical_trust(rarity, frozenset({"president", "trafic", "pistol"})) == 1.0

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from index.blocks import Block, guess_blocks
-from index.chunking import (
+from acuerdo.index.blocks import Block, guess_blocks
+from acuerdo.index.chunking import (
     MAX_GROUP_CHARS,
     MAX_PASSAGE_CHARS,
     chunk_blocks,

@@ -90,6 +90,15 @@ def test_k_out_of_range_is_refused_with_a_clear_message(cli: InProcessCli, k: st
     assert "entre 1 y 50" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("document", ["99999999999999999999", "0", "-3", "tres"])
+def test_a_document_id_out_of_range_is_refused_with_a_clear_message(
+    cli: InProcessCli, document: str
+) -> None:
+    result = cli("index", "remove", "--", document)
+    assert result.returncode == 2
+    assert "id de un documento" in result.stderr and "Error inesperado" not in result.stderr
+
+
 def test_stored_escape_sequences_never_reach_the_operators_terminal(
     seeded: Path, cli: InProcessCli
 ) -> None:
@@ -98,9 +107,11 @@ def test_stored_escape_sequences_never_reach_the_operators_terminal(
     hostile = f"{ESC}]0;pwned\x07Nota{ESC}[2J\u202eodot"
     added = cli("index", "add", str(doc), "--title", hostile)
     assert added.returncode == 0, added.stderr
+    assert "[2] Notaodot:" in added.stdout  # a title is cleaned on the way in
     cli("ask", f"receta de tacos {ESC}[2J{ESC}]0;x\x07")
-    # A row as an older release (or any other writer) may have stored it.
+    # Rows as an older release (or any other writer) may have stored them.
     with sqlite3.connect(seeded / "data" / "acuerdo.db") as connection:
+        connection.execute("UPDATE documents SET title = ? WHERE id = 2", (hostile,))
         connection.execute(
             "INSERT INTO query_log (id, asked_at, question, channel, passage_ids, answered, "
             "latency_ms) VALUES (900000, '2026-01-01', ?, 'telegram', '', 0, 1.0)",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from index import Library, Settings
-from index.question_text import clean_question, names_only_a_topic
+from acuerdo.bot.cli import main
+from acuerdo.index import Library, Settings
+from acuerdo.index.question_text import clean_question, names_only_a_topic
 
 EMPTY = "La pregunta está vacía"
 
@@ -89,6 +89,10 @@ def test_stats_shows_a_pasted_wall_of_text_as_a_short_preview(
         ("\x1b]0;título\x07armas", "armas"),
         ("tráfico\tde\narmas", "tráfico de armas"),
         ("\ufeff¿qué dijeron?", "¿qué dijeron?"),
+        # Bidi marks from right-to-left pages: inside a word they split it.
+        ("fenta\u200enilo", "fentanilo"),
+        ("\u202e¿qué dijeron?\u202c", "¿qué dijeron?"),
+        ("\u2067armas\u2069\u200f\u061c", "armas"),
     ],
 )
 def test_what_a_keyboard_or_terminal_slips_into_a_question_is_dropped(

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from fpdf import FPDF
 
-from index import Embedder, file_formats, load_embedder
-from index.calibration import GENERIC, load_calibration
-from index.embedding import calibration_for, embedder_kinds
-from index.loaders import load_bytes
-from index.use_encoder import load_secondary
+from acuerdo.index import Embedder, file_formats, load_embedder
+from acuerdo.index.calibration import GENERIC, load_calibration
+from acuerdo.index.embedding import calibration_for, embedder_kinds
+from acuerdo.index.loaders import load_bytes
+from acuerdo.index.use_encoder import load_secondary
 from tests.hashing import HASHING_MODEL
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from index.models import Document, IndexState, Passage
+from acuerdo.index.models import Document, IndexState, Passage
 from tests.botkit import RunningBot, copy_template, make_settings
 from tests.conftest import E2E_DATABASE, SEEDS
 from tests.fake_telegram import FakeTelegram

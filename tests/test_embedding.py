@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index import Embedder, Library, ModelError, Settings, load_embedder
-from index.embedding import E5SmallEmbedder, SentenceTransformerEmbedder
+from acuerdo.index import Embedder, Library, ModelError, Settings, load_embedder
+from acuerdo.index.embedding import E5SmallEmbedder, SentenceTransformerEmbedder
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def test_unknown_models_fail_with_a_clear_message(tmp_path) -> None:  # type: ig
 
 
 def test_use_encoder_from_its_cache_matches_the_package(tmp_path, use) -> None:  # type: ignore[no-untyped-def]
-    from index.use_encoder import UniversalSentenceEncoder
+    from acuerdo.index.use_encoder import UniversalSentenceEncoder
 
     texts = ["¿Qué dijeron sobre el fentanilo?", "Reunión en Palacio Nacional."]
     expected = use.embed_passages(texts)
@@ -85,8 +85,8 @@ def test_use_encoder_from_its_cache_matches_the_package(tmp_path, use) -> None: 
     assert np.allclose(again.embed_queries(texts), expected, atol=1e-6)
     assert again.model_id == use.model_id and again.dim == 512
     # The cached copy has every attribute the package's backend has, the big table mapped.
-    assert set(vars(again._backend)) == set(vars(use._backend))
-    assert isinstance(again._backend.table, np.memmap)
+    assert set(vars(again.backend)) == set(vars(use.backend))
+    assert isinstance(again.backend.table, np.memmap)
     table = next(tmp_path.rglob("table.npy"))
     table.write_bytes(b"torn")
     torn = UniversalSentenceEncoder(cache_dir=tmp_path)  # rebuilt from the package...

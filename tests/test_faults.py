@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from index import Library, StorageError
-from index.embedding import E5SmallEmbedder
-from index.use_encoder import UniversalSentenceEncoder
+from acuerdo.index import Library, StorageError
+from acuerdo.index.embedding import E5SmallEmbedder
+from acuerdo.index.use_encoder import UniversalSentenceEncoder
 from tests.botkit import make_settings, running_bot
 from tests.conftest import SEEDS, HashingEmbedder
 from tests.fake_telegram import FakeTelegram, parse_html

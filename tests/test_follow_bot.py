@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from index.embedding import E5SmallEmbedder
+from acuerdo.index.embedding import E5SmallEmbedder
 from tests.botkit import ADMIN_ID, RunningBot, copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import FakeTelegram, parse_html

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from index.embedding import E5SmallEmbedder
+from acuerdo.index.embedding import E5SmallEmbedder
 from tests.botkit import RunningBot, copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import Call, FakeTelegram
@@ -89,7 +89,7 @@ async def test_a_notification_failing_every_time_is_given_up_and_the_rest_go_on(
         ACUERDO_OUTBOX_BACKOFF_SECONDS=backoff,
     )
     broken, fine = SLOW, OTHERS[0]
-    caplog.set_level(logging.ERROR, logger="index.outbox")
+    caplog.set_level(logging.ERROR, logger="acuerdo.index.outbox")
     async with running_bot(settings, e5, fake_telegram) as bot:
         await asyncio.to_thread(bot.library.subscriptions.follow, broken, "todo")
         fake_telegram.fail_next("sendMessage", status=500, times=1000, chat_id=broken)

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from index.subscriptions import MAX_TOPIC_CHARS
+from acuerdo.index import Library, TopicError
+from acuerdo.index.subscriptions import MAX_TOPIC_CHARS
 from tests.botkit import RunningBot
 from tests.test_follow_bot import said
 
@@ -44,3 +45,15 @@ async def test_html_and_control_characters_in_topics(bot: RunningBot) -> None:
     listing = await said(bot, "/siguiendo", VICTIM)
     assert "<b>armas</b> & cía" in listing
     assert "Escriba el tema" in await said(bot, "/seguir \x01\x02\x03", VICTIM)
+
+
+def test_invisible_characters_in_a_topic_neither_split_it_nor_make_it_new(
+    library: Library,
+) -> None:
+    chat = 7003
+    followed = library.subscriptions.follow(chat, "tráfico de fenta\u200bnilo\u200e")
+    assert followed.topic == "tráfico de fentanilo"
+    with pytest.raises(TopicError, match="Ya sigue"):
+        library.subscriptions.follow(chat, "\u202etráfico de fentanilo")
+    with pytest.raises(TopicError, match="Escriba el tema"):
+        library.subscriptions.follow(chat, "\u200b\u2066\u00ad")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from index import Library
-from index.embedding import E5SmallEmbedder
+from acuerdo.index import Library
+from acuerdo.index.embedding import E5SmallEmbedder
 from tests.test_follow_bot import ARMS, ARMS_DOC
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.cached_indexes as cached
-from index import Library
-from index.lexical import LexicalIndex
-from index.lexical_file import LexicalMeta, load_lexical, save_lexical
+import acuerdo.index.cached_indexes as cached
+from acuerdo.index import Library
+from acuerdo.index.lexical import LexicalIndex
+from acuerdo.index.lexical_file import LexicalMeta, load_lexical, save_lexical
 from tests.conftest import HashingEmbedder
 
 TEXTS = [

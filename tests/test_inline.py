@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
 
-from bot.render import TENTATIVE_SHORT
-from index.models import QueryLog
+from acuerdo.bot.render import TENTATIVE_SHORT
+from acuerdo.index.models import QueryLog
 from tests.botkit import RunningBot
 from tests.fake_telegram import Call, parse_html
 
@@ -66,6 +67,19 @@ async def test_empty_or_out_of_scope_inline_query_offers_only_a_hint(
     assert button and button["text"] and button["start_parameter"]
 
 
+@pytest.mark.parametrize("query", ["\u200b", "\u00ad\u200e", "\x1b[31m"])
+async def test_an_inline_query_of_invisible_characters_is_answered_with_the_hint(
+    light_bot: RunningBot, caplog: pytest.LogCaptureFixture, query: str
+) -> None:
+    caplog.set_level(logging.ERROR)
+    call = await _inline(light_bot, query)
+    assert call.ok and call.get("results") in ([], "[]")
+    button = call.get("button")
+    button = json.loads(button) if isinstance(button, str) else button
+    assert button["text"].startswith("Escriba qué busca")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 async def test_inline_queries_are_logged_and_rate_limited(bot: RunningBot) -> None:
     await _inline(bot, "armas", user_id=3030)
     assert bot.library.flush_log()  # rows are written behind the answers
@@ -102,7 +116,7 @@ async def test_passage_links_open_the_passage_with_neighbour_buttons(bot: Runnin
     assert [b["text"] for b in _buttons(edit)] == ["Párrafo siguiente ▶"]
 
 
-@pytest.mark.parametrize("arg", ["p999999", "pabc", "p"])
+@pytest.mark.parametrize("arg", ["p999999", "pabc", "p", "p²", "p1²"])
 async def test_bad_passage_links_are_refused_politely(bot: RunningBot, arg: str) -> None:
     reply = await bot.reply_to(f"/start {arg}")
     assert "/fuentes" in reply.get("text")

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from index.lexical import LexicalIndex, SpanishAnalyzer, fold
+from acuerdo.index.lexical import LexicalIndex, SpanishAnalyzer, fold
 
 
 def test_fold_removes_accents_and_case() -> None:

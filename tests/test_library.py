@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from index import (
+from acuerdo.index import (
     EmptyDocumentError,
     EmptyQuestionError,
     EncodingError,
@@ -16,8 +16,8 @@ from index import (
     NotFoundError,
     StorageError,
 )
-from index.library import hash_user
-from index.models import Document, Passage, QueryLog
+from acuerdo.index.models import Document, Passage, QueryLog
+from acuerdo.index.ownership import hash_user
 from tests.conftest import HashingEmbedder
 
 AUX = HashingEmbedder(dim=24, model_id="test/hashing-aux-24")
@@ -287,13 +287,13 @@ def test_unreachable_database_is_one_clear_error(settings_for) -> None:  # type:
 
 
 def test_incremental_refresh_equals_a_full_reload(library: Library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import index.library as library_module
-    from index.corpus import load_corpus
+    import acuerdo.index.served_corpus as served_module
+    from acuerdo.index.corpus import load_corpus
 
     full_loads = []
-    real = library_module.load_corpus
+    real = served_module.load_corpus
     monkeypatch.setattr(
-        library_module, "load_corpus", lambda *a, **k: full_loads.append(1) or real(*a, **k)
+        served_module, "load_corpus", lambda *a, **k: full_loads.append(1) or real(*a, **k)
     )
     seed = library.documents()[0]
     added = library.add_document("nota.txt", DOC.encode(), title="Nota").document

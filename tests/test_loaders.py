@@ -12,7 +12,7 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfWriter
 
-from index.errors import (
+from acuerdo.index.errors import (
     AcuerdoError,
     DocumentError,
     DocumentTooLargeError,
@@ -20,7 +20,7 @@ from index.errors import (
     EncodingError,
     UnsupportedFormatError,
 )
-from index.loaders import (
+from acuerdo.index.loaders import (
     SUPPORTED_EXTENSIONS,
     formats_listed,
     load_bytes,
@@ -28,7 +28,7 @@ from index.loaders import (
     safe_file_name,
     upload_name,
 )
-from index.source_files import MAX_FILE_BYTES, check_size
+from acuerdo.index.source_files import MAX_FILE_BYTES, check_size
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 LONG_1 = (
@@ -106,6 +106,12 @@ def test_txt_is_nfc_normalised_and_keeps_words() -> None:
     loaded = load_bytes("informe.TXT", decomposed.encode())
     assert loaded.text == "Informe sobre la cooperación bilateral, año 2024."
     assert loaded.title == "informe"
+
+
+def test_bidi_marks_pasted_into_a_document_do_not_split_its_words() -> None:
+    pasted = "El tráfico de fenta\u200enilo bajó en \u202b2024\u202c según el informe\u200f."
+    loaded = load_bytes("informe.txt", pasted.encode())
+    assert loaded.text == "El tráfico de fentanilo bajó en 2024 según el informe."
 
 
 def test_txt_in_latin1_is_refused_with_advice() -> None:
@@ -396,6 +402,15 @@ def test_html_declared_latin1_is_read_as_windows_1252() -> None:
     assert load_bytes("vieja.html", data).text == "El niño dijo “sí” – y pagó 10 €."
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_html_with_a_utf16_byte_order_mark_is_read_as_utf16(encoding: str) -> None:
+    page = '<html><head><meta charset="utf-8"></head><body><p>El niño dijo “sí” – 10 €.</p>'
+    bom = "\ufeff" if encoding == "utf-16-be" else ""  # the "utf-16" codec writes its own
+    assert load_bytes("unicode.html", (bom + page).encode(encoding)).text == (
+        "El niño dijo “sí” – 10 €."
+    )
+
+
 def test_html_without_charset_falls_back_from_utf8() -> None:
     assert load_bytes("u.html", "<p>Canción</p>".encode()).text == "Canción"
     assert load_bytes("w.html", "<p>Canción</p>".encode("cp1252")).text == "Canción"
@@ -510,6 +525,7 @@ def test_load_path_refuses_big_files_before_reading(tmp_path: Path) -> None:
         (None, "text/markdown", "documento.md"),
         ("informe.DOCX", None, "informe.DOCX"),
         ("a/b/página.htm", "text/html", "página.htm"),
+        ("informe", "application/pdf", "informe.pdf"),  # saved without an extension
     ],
 )
 def test_upload_name_from_name_or_mime_type(

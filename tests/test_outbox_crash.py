@@ -8,9 +8,9 @@ import time
 
 from sqlalchemy import select
 
-from index.db import open_database
-from index.models import Notification
-from index.outbox import Outbox
+from acuerdo.index.db import open_database
+from acuerdo.index.models import Notification
+from acuerdo.index.outbox import Outbox
 
 
 def _queue(sessions, count: int) -> None:  # type: ignore[no-untyped-def]

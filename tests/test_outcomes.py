@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import TENTATIVE_LEAD, TENTATIVE_SHORT
-from index import Library
-from index.calibration import Calibration, LogisticModel
-from index.embedding import E5SmallEmbedder
+from acuerdo.bot.render import TENTATIVE_LEAD, TENTATIVE_SHORT
+from acuerdo.index import Library
+from acuerdo.index.calibration import Calibration, LogisticModel
+from acuerdo.index.embedding import E5SmallEmbedder
 from tests.botkit import RunningBot, copy_template, make_settings, running_bot
 from tests.conftest import SEEDS, HashingEmbedder
 from tests.fake_telegram import Call, FakeTelegram, parse_html

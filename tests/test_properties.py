@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from index.models import Document, Feedback, Passage
+from acuerdo.index.models import Document, Feedback, Passage
 from tests.botkit import RunningBot
 from tests.test_cli_boundaries import run_bytes, seeded  # noqa: F401  # fixture
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from index import Library
-from index.db import open_database
-from index.models import QueryLog, utcnow
-from index.querylog import LoggedQuestion, QueryLogWriter
+from acuerdo.index import Library
+from acuerdo.index.db import open_database
+from acuerdo.index.models import QueryLog, utcnow
+from acuerdo.index.querylog import LoggedQuestion, QueryLogWriter
 from tests.conftest import SEEDS, HashingEmbedder
 from tests.tcpproxy import TcpProxy
 
@@ -152,7 +152,7 @@ def test_a_process_that_exits_right_after_asking_still_logs_the_question(tmp_pat
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACUERDO_", "TELEGRAM_"))}
     env.update(ACUERDO_DATA_DIR=str(tmp_path), ACUERDO_SEEDS_DIR=str(SEEDS))
     script = (
-        "from index import Library, Settings\n"
+        "from acuerdo.index import Library, Settings\n"
         "from tests.conftest import HashingEmbedder\n"
         "library = Library.open(Settings(), embedder=HashingEmbedder(), secondary=None)\n"
         "print(library.ask('¿qué dijeron sobre el fentanilo?').query_id)\n"

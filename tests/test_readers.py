@@ -11,13 +11,18 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from fpdf import FPDF
 
-from index.chunking import Chunk
-from index.ingest import prepare_document
+from acuerdo.index.chunking import Chunk
+from acuerdo.index.ingest import prepare_document
 from tests.pdfs import typeset
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -226,4 +231,88 @@ def test_docx_with_headings_lists_and_a_table() -> None:
             # going along as a line so that it still says what the figures are.
             "Montos\nNivel | Monto mensual\nMaestría | 12 000 pesos",
         ),
+    ]
+
+
+def _in_content_control(paragraph: Any, gallery: str | None = None) -> None:
+    """Move `paragraph` (a w:p element) into a block-level content control (w:sdt), as
+    templates and forms do; Word's own table of contents is one whose gallery is
+    "Table of Contents"."""
+    control, properties, content = (OxmlElement(t) for t in ("w:sdt", "w:sdtPr", "w:sdtContent"))
+    if gallery is not None:
+        part, kind = OxmlElement("w:docPartObj"), OxmlElement("w:docPartGallery")
+        kind.set(qn("w:val"), gallery)
+        part.append(kind)
+        properties.append(part)
+    control.append(properties)
+    control.append(content)
+    paragraph.addprevious(control)
+    content.append(paragraph)
+
+
+def _last_paragraph(document: Any) -> Any:
+    """The body's last w:p, through python-docx's public `element` (no private `_p`)."""
+    return document.element.body.xpath("./w:p")[-1]
+
+
+def test_docx_content_controls_are_read_and_tables_of_contents_are_not() -> None:
+    document = docx.Document()
+    document.add_heading("Programa de reforestación", level=1)
+    document.add_paragraph("Índice: 1. Antecedentes 3")
+    _in_content_control(_last_paragraph(document), "Table of Contents")
+    document.styles.add_style("TOC 1", WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("2. Viveros comunitarios\t5", style="TOC 1")
+    document.add_paragraph(
+        "El programa se llamará Raíces Compartidas y plantará tres millones de mezquites."
+    )
+    _in_content_control(_last_paragraph(document))
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Presupuesto"
+    _in_content_control(document.element.body.xpath(".//w:tc/w:p")[0])
+    table.cell(0, 1).text = "40 millones de pesos"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    chunks = chunks_of("programa.docx", buffer.getvalue())
+    assert [c.text for c in chunks] == [
+        "El programa se llamará Raíces Compartidas y plantará tres millones de mezquites.\n"
+        "Presupuesto | 40 millones de pesos"
+    ]
+
+
+def _run(text: str, *, wrapper: str | None = None, deleted: bool = False) -> BaseOxmlElement:
+    """A run of `text`, inside a `wrapper` element (w:sdt's content, w:ins, w:del) if given."""
+    run, piece = OxmlElement("w:r"), OxmlElement("w:delText" if deleted else "w:t")
+    piece.text = text
+    piece.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    run.append(piece)
+    if wrapper is None:
+        return run
+    if wrapper == "w:sdt":
+        control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+        control.append(OxmlElement("w:sdtPr"))
+        control.append(content)
+        content.append(run)
+        return control
+    outer = OxmlElement(wrapper)
+    outer.append(run)
+    return outer
+
+
+def test_docx_words_in_inline_controls_and_tracked_insertions_stay_in_the_quote() -> None:
+    document = docx.Document()
+    document.add_paragraph()
+    sentence = _last_paragraph(document)
+    for element in (
+        _run("El programa se llama "),
+        _run("Raíces Compartidas", wrapper="w:sdt"),  # a form field's value
+        _run(" y durará", wrapper="w:ins"),  # typed with track changes on
+        _run(" tres", wrapper="w:del", deleted=True),  # struck out: not in the text
+        _run(" cinco años en la cuenca del río Bravo."),
+    ):
+        sentence.append(element)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    chunks = chunks_of("programa.docx", buffer.getvalue())
+    assert [c.text for c in chunks] == [
+        "El programa se llama Raíces Compartidas y durará cinco años en la cuenca del río Bravo."
     ]

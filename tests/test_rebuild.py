@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from index import Library
-from index.models import Document, Feedback, Passage, QueryLog
-from index.storage import content_hash
+from acuerdo.index import Library
+from acuerdo.index.models import Document, Feedback, Passage, QueryLog
+from acuerdo.index.storage import content_hash
 
 GUIDE = (
     "# Guía del programa\n\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot import render
-from index import Answer, DocumentInfo, Hit, Stats, UnansweredQuestion
+from acuerdo.bot import render
+from acuerdo.index import Answer, DocumentInfo, Hit, Stats, UnansweredQuestion
 from tests.fake_telegram import parse_html
 
 

@@ -26,11 +26,11 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, create_engine, event, select
 
-from index import Library, ModelError
-from index.db import open_database
-from index.embedding import E5SmallEmbedder, Matrix
-from index.models import Document, Feedback, IndexState, Passage, QueryLog
-from index.storage import content_hash
+from acuerdo.index import Library, ModelError
+from acuerdo.index.db import open_database
+from acuerdo.index.embedding import E5SmallEmbedder, Matrix
+from acuerdo.index.models import Document, Feedback, IndexState, Passage, QueryLog
+from acuerdo.index.storage import content_hash
 from tests.botkit import ADMIN_ID
 from tests.conftest import SEEDS, HashingEmbedder
 from tests.fake_telegram import Call, FakeTelegram, no_proxy_env, parse_html
@@ -59,8 +59,8 @@ import os
 
 _log = os.environ.get("ACUERDO_TEST_EMBED_LOG")
 if _log:
-    import index.embedding as _embedding
-    import index.use_encoder as _use_encoder
+    import acuerdo.index.embedding as _embedding
+    import acuerdo.index.use_encoder as _use_encoder
 
     def _counting(cls):
         original = cls.embed_passages

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from index import Library
-from index.evaluation import evaluate
-from index.ordering import ties_by_coverage
-from index.retrieval import Retriever
+from acuerdo.index import Library
+from acuerdo.index.evaluation import evaluate
+from acuerdo.index.ordering import ties_by_coverage
+from acuerdo.index.retrieval import Retriever
 from tests.conftest import SHARED, HashingEmbedder
 
 LEAD_IN_DOC = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from index.db import open_database
+from acuerdo.index.db import open_database
 
 
 def test_a_missing_column_is_added_back_without_losing_rows(database_url: str) -> None:

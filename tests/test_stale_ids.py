@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Library, NotFoundError
+from acuerdo.index import Library, NotFoundError
 from tests.botkit import ADMIN_ID, RunningBot
 from tests.cli_support import run_subprocess as run
 from tests.conftest import SEEDS, HashingEmbedder

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
-from index.blocks import MIN_PASSAGE_WORDS, word_count
-from index.chunking import Chunk
-from index.ingest import prepare_document
+from fpdf import FPDF
+
+from acuerdo.index.blocks import MIN_PASSAGE_WORDS, word_count
+from acuerdo.index.chunking import Chunk
+from acuerdo.index.ingest import prepare_document
 from tests.pdfs import typeset
 
 # What `groff -Tutf8 -mandoc` makes of a coreutils page (one line per paragraph, the margin
@@ -191,3 +193,31 @@ def test_a_pdf_keeps_short_lines_inside_passages() -> None:
     assert f"{long}\nVéase también el anexo." in texts
     assert any(t.startswith("Nota.\nLas autoridades portuarias") for t in texts), texts
     assert [c.heading for c in chunks] == ["Capítulo primero", "Capítulo segundo"]
+
+
+CONTENTS = [
+    ("1. Antecedentes del acuerdo", "3"),
+    ("2. Tráfico de armas", "5"),
+    ("2.1 Fentanilo y precursores", "6"),
+    ("3. Conclusiones", "10"),
+]
+BODY = (
+    "Los gobiernos de México y Estados Unidos firmaron un entendimiento para coordinar acciones "
+    "contra el crimen organizado transnacional y el tráfico de fentanilo."
+)
+
+
+def test_a_table_of_contents_with_dot_leaders_is_no_passage() -> None:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.cell(0, 6, "Contenido", new_x="LMARGIN", new_y="NEXT")
+    for title, page in CONTENTS:  # the title and its leader, then the page in its own column
+        pdf.cell(150, 6, f"{title} {'.' * (60 - len(title))}", new_x="RIGHT")
+        pdf.cell(20, 6, page, new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.multi_cell(0, 6, BODY, new_x="LMARGIN", new_y="NEXT")
+    text = "Índice\n\n" + "\n".join(f"{t} {'.' * 20} {p}" for t, p in CONTENTS) + f"\n\n{BODY}"
+    for name, data in (("informe.pdf", bytes(pdf.output())), ("informe.txt", text.encode())):
+        chunks = chunks_of(name, data)
+        assert [c.text for c in chunks] == [BODY], name

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import normalise_rows
-from index.vectors import IndexMeta, VectorIndex
+from acuerdo.index.embedding import normalise_rows
+from acuerdo.index.vectors import IndexMeta, VectorIndex
 
 
 def _random(n: int, dim: int, seed: int = 0) -> np.ndarray:

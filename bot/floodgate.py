@@ -1,0 +1,39 @@
+"""Private messages past a per-user pace get no reply, so one flood cannot delay everyone.
+
+Every private message is answered (a sticker with "solo puedo responder preguntas escritas",
+an unknown command with a pointer to /ayuda…), and Telegram's ~30 messages a second are shared
+by all chats: 300 stickers from one person held another person's reply back for 9 s. Questions
+have their own, stricter allowance with its warning (bot/handlers.py); this one counts every
+private message at twice that pace, warns once, then drops the rest until the window moves.
+Admins are exempt: they may upload a batch of documents.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from acuerdo.bot.services import BotContext, services
+
+WARNING = (
+    "Está enviando muchos mensajes seguidos. Espere unos {seconds} segundos y vuelva a "
+    "escribirme, por favor."
+)
+
+
+async def flood_gate(update: Update, context: BotContext) -> None:
+    """Runs before every other handler (group -1); stops the update when its sender floods."""
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE or message.from_user is None:
+        return
+    svc = services(context)
+    user_id = message.from_user.id
+    if svc.is_admin(user_id) or svc.chatter.allow(user_id):
+        return
+    # A flood of questions was warned about by the question allowance already.
+    is_question = bool(message.text) and not (message.text or "").startswith("/")
+    if svc.chatter.first_refusal(user_id) and not is_question:
+        seconds = max(1, round(svc.chatter.retry_in(user_id)))
+        await message.reply_text(WARNING.format(seconds=seconds))
+    raise ApplicationHandlerStop

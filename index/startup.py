@@ -1,0 +1,70 @@
+"""Bringing the store up to date when a process starts: the state row, re-embedding after a
+model change, the second encoder's vectors, and the seed documents, indexed once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from acuerdo.index import storage
+from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.loaders import SUPPORTED_EXTENSIONS
+from acuerdo.index.reembedding import Reembedder
+from acuerdo.index.writer import DocumentWriter, Notice
+
+
+def bring_store_up_to_date(
+    sessions: SessionFactory,
+    *,
+    model_id: str,
+    writer: DocumentWriter,
+    reembedder: Reembedder,
+    seeds_dir: Path | None,
+    notice: Notice | None = None,
+) -> None:
+    """Create the state row, re-embed after a model change, backfill, seed once."""
+    with guarded(sessions) as session, session.begin():
+        state = storage.ensure_state(session, model_id)
+        stored_model, seeded = state.model_id, state.seeded
+    if stored_model != model_id:
+        if notice:
+            notice(f"El modelo cambió ({stored_model} → {model_id}): re-embebiendo.")
+        reembedder.reembed()
+    reembedder.backfill_secondary(notice)
+    if not seeded:
+        seed(sessions, writer, seeds_dir, notice)
+
+
+def seed(
+    sessions: SessionFactory,
+    writer: DocumentWriter,
+    seeds_dir: Path | None,
+    notice: Notice | None,
+) -> None:
+    """Index the seed documents, then remember it: removed seeds never come back.
+
+    The flag is set only after the documents are in, so a crash mid-way seeds again on the
+    next start; replicas seeding together are harmless (identical content is added once).
+    """
+    for path, title in seed_files(seeds_dir):
+        if notice:
+            notice(f"Indexando el documento inicial «{title or path.name}»…")
+        writer.add_document(path.name, path.read_bytes(), title=title)
+    with guarded(sessions) as session, session.begin():
+        storage.lock_state(session).seeded = True
+
+
+def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
+    """Seed documents with their titles from `manifest.json`, or every supported file."""
+    if seeds_dir is None or not seeds_dir.is_dir():
+        return []
+    manifest = seeds_dir / "manifest.json"
+    if manifest.is_file():
+        entries = json.loads(manifest.read_text(encoding="utf-8"))
+        return [(seeds_dir / e["file"], e.get("title")) for e in entries]
+    return [
+        (p, None)
+        for p in sorted(seeds_dir.iterdir())
+        if p.suffix.lower() in SUPPORTED_EXTENSIONS and p.is_file()
+    ]
