@@ -21,9 +21,9 @@ from acuerdo.index.fusion import (
     reciprocal_rank_fusion,
 )
 from acuerdo.index.hits import Hit
-from acuerdo.index.language import looks_english
+from acuerdo.index.language import is_english_aside, looks_english
 from acuerdo.index.ordering import ties_by_coverage, with_lead_in, with_previous
-from acuerdo.index.question_text import names_only_a_topic
+from acuerdo.index.question_text import names_only_a_topic, unshouted
 from acuerdo.index.reranking import RERANK_DEPTH, describe_candidates, rerank
 
 MAX_QUESTION_CHARS = 1000
@@ -101,7 +101,7 @@ class Retriever:
         ranker to read them or with `explain` (to fit one); else only the first, which the policy
         reads.
         """
-        question = question[:MAX_QUESTION_CHARS]
+        question = unshouted(question[:MAX_QUESTION_CHARS])
         allowed = None if among is None else sorted(set(among) & corpus.records.keys())
         if len(corpus) == 0 or allowed == []:
             return Retrieval(hits=(), outcome=Outcome.NOTHING, confidence=0.0)
@@ -195,6 +195,11 @@ class Retriever:
         if outcome is Outcome.CONFIDENT and allowed is None and names_only_a_topic(question):
             # "México", "2025", "seguridad": a topic, not a question; the closest passage is
             # offered as such. (A followed topic is a topic by design: it is exempt.)
+            outcome = Outcome.TENTATIVE
+        if outcome is Outcome.CONFIDENT and is_english_aside(corpus, first.passage_id):
+            # The promise is a Spanish quote. An English caption shares names with many questions
+            # (it was quoted with confidence to "Will US troops enter Mexico?"); it may still hold
+            # the fact asked for (where they met), so it is offered as the closest, not dropped.
             outcome = Outcome.TENTATIVE
         return Retrieval(
             hits=hits,
