@@ -1,10 +1,15 @@
-"""Which language a question is in, cheaply: English and Spanish function words counted."""
+"""Which language a question or passage is in, cheaply: English and Spanish function words
+counted."""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SPANISH
+
+if TYPE_CHECKING:
+    from acuerdo.index.corpus import Corpus
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _SPANISH = frozenset(STOPWORDS_SPANISH)
@@ -29,3 +34,18 @@ def looks_english(text: str) -> bool:
     if re.search(r"[¿¡ñáéíóú]", text.lower()):
         spanish += 1
     return english > spanish
+
+
+def is_english_aside(corpus: Corpus, pid: int) -> bool:
+    """A passage in English right after one that is not: a photo caption or credit inside a
+    Spanish communiqué ("U.S. Secretary of State Marco Rubio meets with…").
+
+    A passage of a document written in English follows a paragraph in its own language (or
+    opens its document), so it is not an aside.
+    """
+    previous = corpus.previous.get(pid)
+    return (
+        previous is not None
+        and looks_english(corpus.records[pid].text)
+        and not looks_english(corpus.records[previous].text)
+    )

@@ -34,6 +34,22 @@ def clean_question(question: str) -> str:
     return " ".join(text.split())
 
 
+# Shouted questions ("¿QUÉ DIJERON SOBRE EL FENTANILO?") embed unlike the same words in lower
+# case: e5 is cased, and capitals are rare in its training text. Short capitals are acronyms
+# ("DEA", "FBI y DEA"), left alone.
+SHOUTED_MIN_LETTERS = 12
+SHOUTED_UPPER_SHARE = 0.8
+
+
+def unshouted(question: str) -> str:
+    """The question in lower case when it is written (almost) all in capitals, else as is."""
+    cased = [c for c in question if c.isupper() or c.islower()]
+    upper = sum(c.isupper() for c in cased)
+    if len(cased) >= SHOUTED_MIN_LETTERS and upper >= SHOUTED_UPPER_SHARE * len(cased):
+        return question.lower()
+    return question
+
+
 TOPIC_WORDS = 3
 
 

@@ -23,9 +23,9 @@ from acuerdo.index.fusion import (
     reciprocal_rank_fusion,
 )
 from acuerdo.index.hits import Hit
-from acuerdo.index.language import looks_english
+from acuerdo.index.language import is_english_aside, looks_english
 from acuerdo.index.ordering import ties_by_coverage, with_lead_in, with_previous
-from acuerdo.index.question_text import names_only_a_topic
+from acuerdo.index.question_text import names_only_a_topic, unshouted
 from acuerdo.index.reranking import RERANK_DEPTH, describe_candidates, rerank
 
 MAX_QUESTION_CHARS = 1000
@@ -105,7 +105,7 @@ class Retriever:
         ranker to read them or with `explain` (to fit one); else only the first, which the policy
         reads.
         """
-        question = question[:MAX_QUESTION_CHARS]
+        question = unshouted(question[:MAX_QUESTION_CHARS])
         allowed = None if among is None else sorted(set(among) & corpus.records.keys())
         if len(corpus) == 0 or allowed == []:
             return Retrieval(hits=(), outcome=Outcome.NOTHING, confidence=0.0)
@@ -212,6 +212,10 @@ class Retriever:
         outcome, confidence = self._calibration.decide(
             values, keyword_search=allowed is None and names_only_a_topic(question)
         )
+        if outcome is Outcome.CONFIDENT and is_english_aside(corpus, first.passage_id):
+            # The promise is a Spanish quote; an English caption may still hold the fact asked
+            # for (where they met), so it is offered, never quoted as the answer.
+            outcome = Outcome.TENTATIVE
         return Retrieval(
             hits=hits,
             outcome=outcome,
