@@ -213,8 +213,7 @@ class Retriever:
             values, keyword_search=allowed is None and names_only_a_topic(question)
         )
         if outcome is Outcome.CONFIDENT and is_english_aside(corpus, first.passage_id):
-            # The promise is a Spanish quote; an English caption may still hold the fact asked
-            # for (where they met), so it is offered, never quoted as the answer.
+            # A Spanish quote is the promise: an English caption (it may hold the fact) is offered.
             outcome = Outcome.TENTATIVE
         return Retrieval(
             hits=hits,
