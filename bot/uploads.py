@@ -102,8 +102,8 @@ def info_html(info: DocumentInfo) -> str:
     return f"«{escape(info.title)}» (id <code>{info.id}</code>, {_passages(info.passages)})"
 
 
-def _added_html(result: AddResult, replaced_id: int | None) -> str:
-    doc = result.document
+def _added_html(result: AddResult) -> str:
+    doc, replaced_id = result.document, result.replaced
     if not result.created:
         return f"ℹ️ Ya tengo este mismo contenido: {info_html(doc)}. No he cambiado nada."
     what = "reemplazado" if replaced_id is not None else "añadido"
@@ -168,7 +168,7 @@ async def _upload(
             [] if same else await asyncio.to_thread(svc.library.documents_titled, prepared.title)
         )
     if same is not None:
-        await status.show(_added_html(AddResult(same, created=False), None), final=True)
+        await status.show(_added_html(AddResult(same, created=False)), final=True)
         return
     if not namesakes:
         await _add(status, context, PendingUpload(prepared, None, 0.0), None)
@@ -206,7 +206,7 @@ async def _add(
             replace_id=replace_id,
             progress=on_progress,
         )
-    await status.show(_added_html(result, replace_id if result.created else None), final=True)
+    await status.show(_added_html(result), final=True)
 
 
 async def resolve_upload(

@@ -112,6 +112,8 @@ class AddResult:
     created: bool
     reused_embeddings: int = 0
     notifications: int = 0  # messages queued for followers of its topics (index/outbox.py)
+    # The document it replaced; None when none was asked for or it was already gone.
+    replaced: int | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from acuerdo.index.chunking import Chunk
+from acuerdo.index.db import rowcount
 from acuerdo.index.hits import DocumentInfo, UnansweredQuestion
 from acuerdo.index.models import Document, Feedback, IdBlock, IndexState, Passage, QueryLog
 
@@ -184,10 +185,11 @@ def insert_document(
     return document
 
 
-def delete_document(session: Session, document_id: int) -> None:
-    """Remove a document and (explicitly, whatever the backend's cascade support) its passages."""
+def delete_document(session: Session, document_id: int) -> bool:
+    """Remove a document and (explicitly, whatever the backend's cascade support) its passages;
+    False when there was no such document (already removed)."""
     session.execute(delete(Passage).where(Passage.document_id == document_id))
-    session.execute(delete(Document).where(Document.id == document_id))
+    return rowcount(session.execute(delete(Document).where(Document.id == document_id))) > 0
 
 
 def reserve_query_ids(session: Session, count: int) -> int:

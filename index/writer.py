@@ -119,8 +119,9 @@ class DocumentWriter:
                         secondary_model_id=aux_id,
                         source=prepared.source,
                     )
-                    if replace_id is not None:
-                        storage.delete_document(session, replace_id)
+                    replaced = replace_id is not None and storage.delete_document(
+                        session, replace_id
+                    )
                     notifications = 0
                     if self._on_stored is not None:
                         session.flush()
@@ -136,7 +137,11 @@ class DocumentWriter:
                         raise
                     return AddResult(storage.document_info(session, existing), created=False)
         return AddResult(
-            info, created=True, reused_embeddings=len(known), notifications=notifications
+            info,
+            created=True,
+            reused_embeddings=len(known),
+            notifications=notifications,
+            replaced=replace_id if replaced else None,
         )
 
     def prepare(self, name: str, data: bytes, *, title: str | None = None) -> PreparedDocument:

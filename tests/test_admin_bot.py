@@ -285,6 +285,23 @@ async def test_identical_content_is_recognised_and_changes_nothing(bot: RunningB
         assert snapshot(bot) == state
 
 
+async def test_replacing_a_namesake_removed_meanwhile_says_the_document_was_added(
+    bot: RunningBot,
+) -> None:
+    version = "El boletín mensual registra {} consultas de salud en la región norte.\n"
+    await upload(bot, version.format(10).encode(), "a.txt", caption="Boletín mensual")
+    [original] = titled(bot, "Boletín mensual")
+    question = await upload(bot, version.format(20).encode(), "b.txt", caption="Boletín mensual")
+    replace = next(b["callback_data"] for b in buttons(question) if b["text"] == "Reemplazar")
+    bot.library.remove_document(original)  # another admin, or the CLI, removed it meanwhile
+    count = len(to_chat(bot, ADMIN_ID))
+    await press(bot, replace, question)
+    added = plain(await outcome(bot, ADMIN_ID, count))
+    assert added.startswith("✅ Documento añadido."), added
+    assert "ya no se usan" not in added  # nothing was replaced: it was already gone
+    assert len(titled(bot, "Boletín mensual")) == 1
+
+
 async def test_same_title_asks_to_replace_or_add_and_each_choice_works(bot: RunningBot) -> None:
     version = "El informe anual registra {} decomisos de armas en la frontera norte.\n"
     first = await upload(bot, version.format(100).encode(), "a.txt", caption="Informe anual")
