@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -80,7 +81,8 @@ class Settings(BaseSettings):
     def _parse_admin_ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
-            if not all(p.lstrip("-").isdigit() for p in parts if p):
+            # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+            if not all(re.fullmatch(r"-?[0-9]+", p) for p in parts if p):
                 raise ValueError(
                     "deben ser ids numéricos de Telegram separados por comas, p. ej. 12345,67890"
                 )

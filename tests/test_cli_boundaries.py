@@ -148,6 +148,14 @@ def test_a_bad_setting_is_named_with_what_to_fix(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("value", ["12345,ana", "12345,²", "٣"])
+def test_admin_ids_that_are_not_plain_digits_get_the_spanish_explanation(
+    cli: InProcessCli, value: str
+) -> None:
+    err = cli("index", "list", env={"TELEGRAM_ADMIN_IDS": value}).stderr
+    assert "ids numéricos de Telegram separados por comas" in err, err
+
+
 @pytest.mark.postgres
 def test_a_postgres_url_as_hosting_providers_give_it_works(
     tmp_path: Path, postgres_url: str
