@@ -31,9 +31,12 @@ async def flood_gate(update: Update, context: BotContext) -> None:
     user_id = message.from_user.id
     if svc.is_admin(user_id) or svc.chatter.allow(user_id):
         return
-    # A flood of questions was warned about by the question allowance already.
-    is_question = bool(message.text) and not (message.text or "").startswith("/")
-    if svc.chatter.first_refusal(user_id) and not is_question:
+    warn = svc.chatter.first_refusal(user_id)
+    if warn and message.text and not message.text.startswith("/"):
+        # A question: warned about already if the question allowance refused one in this
+        # window (its own warning); else this is the only word the sender gets.
+        warn = svc.limiter.first_refusal(user_id)
+    if warn:
         seconds = max(1, round(svc.chatter.retry_in(user_id)))
         await message.reply_text(WARNING.format(seconds=seconds))
     raise ApplicationHandlerStop

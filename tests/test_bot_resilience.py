@@ -101,6 +101,18 @@ async def test_a_flood_of_stickers_or_commands_is_answered_within_a_pace_then_wa
     )
 
 
+async def test_a_question_past_the_pace_is_warned_about_when_no_question_warning_came(
+    light_bot: RunningBot,
+) -> None:
+    # Stickers fill the pace; the first message refused is a question the question allowance
+    # never refused (it saw one question). Dropped without a word, the user would hear nothing.
+    light_bot.app.bot_data.services.chatter = UserRateLimiter(4)
+    for _ in range(4):
+        await light_bot.reply_to(None, user_id=6868, sticker=True)  # type: ignore[arg-type]
+    reply = await light_bot.reply_to("¿qué dijeron sobre el fentanilo?", user_id=6868)
+    assert "muchos mensajes seguidos" in reply.get("text")
+
+
 def _post(url: str, body: bytes, secret: str) -> int:
     request = urllib.request.Request(
         url,
