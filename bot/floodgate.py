@@ -14,12 +14,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from acuerdo.bot.ratelimit import wait_words
 from acuerdo.bot.services import BotContext, services
 
-WARNING = (
-    "Está enviando muchos mensajes seguidos. Espere unos {seconds} segundos y vuelva a "
-    "escribirme, por favor."
-)
+WARNING = "Está enviando muchos mensajes seguidos. Espere {wait} y vuelva a escribirme, por favor."
 
 
 async def flood_gate(update: Update, context: BotContext) -> None:
@@ -37,6 +35,5 @@ async def flood_gate(update: Update, context: BotContext) -> None:
         # window (its own warning); else this is the only word the sender gets.
         warn = svc.limiter.first_refusal(user_id)
     if warn:
-        seconds = max(1, round(svc.chatter.retry_in(user_id)))
-        await message.reply_text(WARNING.format(seconds=seconds))
+        await message.reply_text(WARNING.format(wait=wait_words(svc.chatter.retry_in(user_id))))
     raise ApplicationHandlerStop

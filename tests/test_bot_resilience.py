@@ -184,3 +184,17 @@ def test_acuerdo_bot_waits_for_telegram_then_answers_and_stops_on_sigterm(
     assert process.returncode == 0, output
     assert "Traceback" not in output
     assert len(output.splitlines()) < 40, output
+
+
+async def test_a_wait_of_one_second_is_said_in_the_singular(light_bot: RunningBot) -> None:
+    services = light_bot.app.bot_data.services
+    services.chatter = UserRateLimiter(1, window=1.0)
+    await light_bot.reply_to("/nada", user_id=6969)
+    warning = (await light_bot.reply_to("/nada", user_id=6969)).get("text")
+    assert "muchos mensajes seguidos" in warning
+    assert "Espere un segundo" in warning, warning  # not "unos 1 segundos"
+    services.chatter, services.limiter = UserRateLimiter(100), UserRateLimiter(1, window=1.0)
+    await light_bot.reply_to("fentanilo", user_id=7070)
+    warning = (await light_bot.reply_to("fentanilo", user_id=7070)).get("text")
+    assert "muchas preguntas" in warning
+    assert "Espere un segundo" in warning, warning
