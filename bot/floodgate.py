@@ -29,11 +29,14 @@ async def flood_gate(update: Update, context: BotContext) -> None:
     user_id = message.from_user.id
     if svc.is_admin(user_id) or svc.chatter.allow(user_id):
         return
+    wait = svc.chatter.retry_in(user_id)
     warn = svc.chatter.first_refusal(user_id)
     if warn and message.text and not message.text.startswith("/"):
         # A question: warned about already if the question allowance refused one in this
-        # window (its own warning); else this is the only word the sender gets.
+        # window (its own warning); else this is the only word the sender gets, so it names
+        # the wait until questions are allowed again (the allowance now counts as warned).
         warn = svc.limiter.first_refusal(user_id)
+        wait = max(wait, svc.limiter.retry_in(user_id))
     if warn:
-        await message.reply_text(WARNING.format(wait=wait_words(svc.chatter.retry_in(user_id))))
+        await message.reply_text(WARNING.format(wait=wait_words(wait)))
     raise ApplicationHandlerStop

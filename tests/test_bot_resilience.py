@@ -198,3 +198,19 @@ async def test_a_wait_of_one_second_is_said_in_the_singular(light_bot: RunningBo
     warning = (await light_bot.reply_to("fentanilo", user_id=7070)).get("text")
     assert "muchas preguntas" in warning
     assert "Espere un segundo" in warning, warning
+
+
+async def test_the_pace_warning_for_a_question_names_the_wait_until_questions_are_allowed(
+    light_bot: RunningBot,
+) -> None:
+    now = [1000.0]
+    services = light_bot.app.bot_data.services
+    services.chatter = UserRateLimiter(3, clock=lambda: now[0])
+    services.limiter = UserRateLimiter(1, window=120.0, clock=lambda: now[0])
+    await light_bot.reply_to("¿qué dijeron sobre el fentanilo?", user_id=7171)
+    now[0] += 50
+    for _ in range(2):
+        await light_bot.reply_to(None, user_id=7171, sticker=True)  # type: ignore[arg-type]
+    warning = (await light_bot.reply_to("¿y sobre las armas?", user_id=7171)).get("text")
+    # The pace frees up in 10 s, but the question allowance (warned now) only in 70 s.
+    assert "Espere unos 70 segundos" in warning, warning
