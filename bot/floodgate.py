@@ -10,12 +10,17 @@ Admins are exempt: they may upload a batch of documents.
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from acuerdo.bot.ratelimit import wait_words
 from acuerdo.bot.services import BotContext, services
+
+log = logging.getLogger("acuerdo.bot")
 
 WARNING = "Está enviando muchos mensajes seguidos. Espere {wait} y vuelva a escribirme, por favor."
 
@@ -38,5 +43,9 @@ async def flood_gate(update: Update, context: BotContext) -> None:
         warn = svc.limiter.first_refusal(user_id)
         wait = max(wait, svc.limiter.retry_in(user_id))
     if warn:
-        await message.reply_text(WARNING.format(wait=wait_words(wait)))
+        try:
+            await message.reply_text(WARNING.format(wait=wait_words(wait)))
+        except TelegramError as exc:
+            # Raised on, the message would go on to the other handlers: an apology, a reply.
+            log.warning("could not send the pace warning: %s", type(exc).__name__)
     raise ApplicationHandlerStop

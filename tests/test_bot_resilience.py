@@ -214,3 +214,19 @@ async def test_the_pace_warning_for_a_question_names_the_wait_until_questions_ar
     warning = (await light_bot.reply_to("¿y sobre las armas?", user_id=7171)).get("text")
     # The pace frees up in 10 s, but the question allowance (warned now) only in 70 s.
     assert "Espere unos 70 segundos" in warning, warning
+
+
+async def test_a_pace_warning_that_cannot_be_sent_still_holds_the_message_back(
+    light_bot: RunningBot,
+) -> None:
+    light_bot.app.bot_data.services.chatter = UserRateLimiter(1)
+    await light_bot.reply_to("/nada", user_id=7272)
+    light_bot.fake.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user", times=5
+    )
+    light_bot.fake.message("/nada", user_id=7272)
+    await light_bot.fake.await_call("sendMessage", lambda c: c.get("chat_id") == 7272, count=2)
+    await asyncio.sleep(2.0)
+    # Only the warning was tried: neither an apology nor a reply to the message past the pace.
+    texts = [str(c.get("text")) for c in light_bot.sent(7272)]
+    assert len(texts) == 2 and "muchos mensajes seguidos" in texts[1], texts
