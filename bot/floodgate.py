@@ -10,16 +10,19 @@ Admins are exempt: they may upload a batch of documents.
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from acuerdo.bot.ratelimit import wait_words
 from acuerdo.bot.services import BotContext, services
 
-WARNING = (
-    "Está enviando muchos mensajes seguidos. Espere unos {seconds} segundos y vuelva a "
-    "escribirme, por favor."
-)
+log = logging.getLogger("acuerdo.bot")
+
+WARNING = "Está enviando muchos mensajes seguidos. Espere {wait} y vuelva a escribirme, por favor."
 
 
 async def flood_gate(update: Update, context: BotContext) -> None:
@@ -31,9 +34,18 @@ async def flood_gate(update: Update, context: BotContext) -> None:
     user_id = message.from_user.id
     if svc.is_admin(user_id) or svc.chatter.allow(user_id):
         return
-    # A flood of questions was warned about by the question allowance already.
-    is_question = bool(message.text) and not (message.text or "").startswith("/")
-    if svc.chatter.first_refusal(user_id) and not is_question:
-        seconds = max(1, round(svc.chatter.retry_in(user_id)))
-        await message.reply_text(WARNING.format(seconds=seconds))
+    wait = svc.chatter.retry_in(user_id)
+    warn = svc.chatter.first_refusal(user_id)
+    if warn and message.text and not message.text.startswith("/"):
+        # A question: warned about already if the question allowance refused one in this
+        # window (its own warning); else this is the only word the sender gets, so it names
+        # the wait until questions are allowed again (the allowance now counts as warned).
+        warn = svc.limiter.first_refusal(user_id)
+        wait = max(wait, svc.limiter.retry_in(user_id))
+    if warn:
+        try:
+            await message.reply_text(WARNING.format(wait=wait_words(wait)))
+        except TelegramError as exc:
+            # Raised on, the message would go on to the other handlers: an apology, a reply.
+            log.warning("could not send the pace warning: %s", type(exc).__name__)
     raise ApplicationHandlerStop

@@ -12,6 +12,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
 from acuerdo.bot import keyboards, render
+from acuerdo.bot.ratelimit import wait_words
 from acuerdo.bot.services import BotContext, services
 from acuerdo.bot.worker import BusyError
 from acuerdo.index import AcuerdoError, EmptyQuestionError, NotFoundError, formats_listed
@@ -166,9 +167,9 @@ async def answer_question(
     if not svc.limiter.allow(user_id):
         if not svc.limiter.first_refusal(user_id):
             return  # already warned in this window: replying to each message feeds the flood
-        wait = max(1, round(svc.limiter.retry_in(user_id)))
+        wait = wait_words(svc.limiter.retry_in(user_id))
         await message.reply_text(
-            f"Está enviando muchas preguntas seguidas. Espere unos {wait} segundos y vuelva "
+            f"Está enviando muchas preguntas seguidas. Espere {wait} y vuelva "
             "a intentarlo, por favor."
         )
         return

@@ -51,3 +51,9 @@ class UserRateLimiter:
         if len(self._warned_until) > 10_000:
             self._warned_until = {u: t for u, t in self._warned_until.items() if t > now}
         return True
+
+
+def wait_words(seconds: float) -> str:
+    """How long to wait, in words: "un segundo", "unos 12 segundos" (never "unos 1 segundos")."""
+    whole = max(1, round(seconds))
+    return "un segundo" if whole == 1 else f"unos {whole} segundos"

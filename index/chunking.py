@@ -28,8 +28,10 @@ _LONE_MARKER = re.compile(
 
 # A table of contents' entry: a title, a dot leader, perhaps its page ("Antecedentes ..... 3").
 # Whatever the format, such a block is a list of titles that matches everything, answers nothing.
+# A title is short: a longer text before the dots or underscores is a sentence ending in a blank
+# to fill in ("Declaro … que los datos son ciertos. Firma: ______"), and is kept.
 _CONTENTS_ENTRY = re.compile(
-    r".*\S\s*(?:(?:\.\s?){5,}|…{2,}|(?:·\s?){5,}|_{5,})\s*(?:\d{1,4}|[ivxlc]{1,6})?\s*", re.I
+    r".{0,120}\S\s*(?:(?:\.\s?){5,}|…{2,}|(?:·\s?){5,}|_{5,})\s*(?:\d{1,4}|[ivxlc]{1,6})?\s*", re.I
 )
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 # A sentence ends at . ! ? or … (optionally followed by closing quotes/brackets) before whitespace.

@@ -115,7 +115,8 @@ def _elements(element: Any, parent: Any) -> Iterator[Paragraph | Table]:
         elif child.tag == qn("w:sdt"):
             # Not a class python-docx registers: its plain lxml xpath needs the namespace.
             gallery = child.xpath(_TOC_GALLERY, namespaces=_W)
-            if not any("contents" in str(value).lower() for value in gallery):
+            contents = any("contents" in str(value).lower() for value in gallery)
+            if not contents and not _unfilled(child):
                 for content in child.iterchildren(qn("w:sdtContent")):
                     yield from _elements(content, parent)
         elif child.tag == qn("w:customXml"):
@@ -139,7 +140,7 @@ def _text(paragraph: Paragraph) -> str:
     verbatim quote must not lose words ("El programa se llama  y durará…")."""
     pieces: list[str] = []
     for node in paragraph._p.iter(*_RUN_TEXT):
-        if any(a.tag in _NOT_READ for a in _ancestors(node, paragraph._p)):
+        if any(a.tag in _NOT_READ or _unfilled(a) for a in _ancestors(node, paragraph._p)):
             continue
         tag = node.tag
         if tag == qn("w:t"):
@@ -151,6 +152,15 @@ def _text(paragraph: Paragraph) -> str:
         else:
             pieces.append("\n")
     return "".join(pieces)
+
+
+def _unfilled(element: Any) -> bool:
+    """A content control still showing its prompt ("Haga clic o pulse aquí para escribir
+    texto."): Word's words, not the document's."""
+    if element.tag != qn("w:sdt"):
+        return False
+    shown = element.xpath("./w:sdtPr/w:showingPlcHdr", namespaces=_W)
+    return any(flag.get(qn("w:val"), "true") not in ("0", "false", "off") for flag in shown)
 
 
 def _ancestors(node: Any, stop: Any) -> Iterator[Any]:

@@ -101,6 +101,18 @@ async def test_a_flood_of_stickers_or_commands_is_answered_within_a_pace_then_wa
     )
 
 
+async def test_a_question_past_the_pace_is_warned_about_when_no_question_warning_came(
+    light_bot: RunningBot,
+) -> None:
+    # Stickers fill the pace; the first message refused is a question the question allowance
+    # never refused (it saw one question). Dropped without a word, the user would hear nothing.
+    light_bot.app.bot_data.services.chatter = UserRateLimiter(4)
+    for _ in range(4):
+        await light_bot.reply_to(None, user_id=6868, sticker=True)  # type: ignore[arg-type]
+    reply = await light_bot.reply_to("¿qué dijeron sobre el fentanilo?", user_id=6868)
+    assert "muchos mensajes seguidos" in reply.get("text")
+
+
 def _post(url: str, body: bytes, secret: str) -> int:
     request = urllib.request.Request(
         url,
@@ -172,3 +184,49 @@ def test_acuerdo_bot_waits_for_telegram_then_answers_and_stops_on_sigterm(
     assert process.returncode == 0, output
     assert "Traceback" not in output
     assert len(output.splitlines()) < 40, output
+
+
+async def test_a_wait_of_one_second_is_said_in_the_singular(light_bot: RunningBot) -> None:
+    services = light_bot.app.bot_data.services
+    services.chatter = UserRateLimiter(1, window=1.0)
+    await light_bot.reply_to("/nada", user_id=6969)
+    warning = (await light_bot.reply_to("/nada", user_id=6969)).get("text")
+    assert "muchos mensajes seguidos" in warning
+    assert "Espere un segundo" in warning, warning  # not "unos 1 segundos"
+    services.chatter, services.limiter = UserRateLimiter(100), UserRateLimiter(1, window=1.0)
+    await light_bot.reply_to("fentanilo", user_id=7070)
+    warning = (await light_bot.reply_to("fentanilo", user_id=7070)).get("text")
+    assert "muchas preguntas" in warning
+    assert "Espere un segundo" in warning, warning
+
+
+async def test_the_pace_warning_for_a_question_names_the_wait_until_questions_are_allowed(
+    light_bot: RunningBot,
+) -> None:
+    now = [1000.0]
+    services = light_bot.app.bot_data.services
+    services.chatter = UserRateLimiter(3, clock=lambda: now[0])
+    services.limiter = UserRateLimiter(1, window=120.0, clock=lambda: now[0])
+    await light_bot.reply_to("¿qué dijeron sobre el fentanilo?", user_id=7171)
+    now[0] += 50
+    for _ in range(2):
+        await light_bot.reply_to(None, user_id=7171, sticker=True)  # type: ignore[arg-type]
+    warning = (await light_bot.reply_to("¿y sobre las armas?", user_id=7171)).get("text")
+    # The pace frees up in 10 s, but the question allowance (warned now) only in 70 s.
+    assert "Espere unos 70 segundos" in warning, warning
+
+
+async def test_a_pace_warning_that_cannot_be_sent_still_holds_the_message_back(
+    light_bot: RunningBot,
+) -> None:
+    light_bot.app.bot_data.services.chatter = UserRateLimiter(1)
+    await light_bot.reply_to("/nada", user_id=7272)
+    light_bot.fake.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user", times=5
+    )
+    light_bot.fake.message("/nada", user_id=7272)
+    await light_bot.fake.await_call("sendMessage", lambda c: c.get("chat_id") == 7272, count=2)
+    await asyncio.sleep(2.0)
+    # Only the warning was tried: neither an apology nor a reply to the message past the pace.
+    texts = [str(c.get("text")) for c in light_bot.sent(7272)]
+    assert len(texts) == 2 and "muchos mensajes seguidos" in texts[1], texts

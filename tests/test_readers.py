@@ -316,3 +316,30 @@ def test_docx_words_in_inline_controls_and_tracked_insertions_stay_in_the_quote(
     assert [c.text for c in chunks] == [
         "El programa se llama Raíces Compartidas y durará cinco años en la cuenca del río Bravo."
     ]
+
+
+def _showing_placeholder(control: BaseOxmlElement) -> BaseOxmlElement:
+    """Mark a content control (w:sdt) as unfilled: Word shows its prompt in grey."""
+    control.find(qn("w:sdtPr")).append(OxmlElement("w:showingPlcHdr"))
+    return control
+
+
+def test_docx_prompts_of_unfilled_content_controls_are_not_quoted() -> None:
+    document = docx.Document()
+    document.add_paragraph()
+    sentence = _last_paragraph(document)
+    for element in (
+        _run("El programa se llama "),
+        _showing_placeholder(_run("Haga clic o pulse aquí para escribir texto.", wrapper="w:sdt")),
+        _run(" y durará cinco años en la cuenca del río Bravo."),
+    ):
+        sentence.append(element)
+    document.add_paragraph("Elija un elemento.")
+    _in_content_control(_last_paragraph(document))
+    _showing_placeholder(document.element.body.xpath("./w:sdt")[-1])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    chunks = chunks_of("programa.docx", buffer.getvalue())
+    assert [c.text for c in chunks] == [
+        "El programa se llama y durará cinco años en la cuenca del río Bravo."
+    ]

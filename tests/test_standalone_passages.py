@@ -221,3 +221,13 @@ def test_a_table_of_contents_with_dot_leaders_is_no_passage() -> None:
     for name, data in (("informe.pdf", bytes(pdf.output())), ("informe.txt", text.encode())):
         chunks = chunks_of(name, data)
         assert [c.text for c in chunks] == [BODY], name
+
+
+def test_a_paragraph_ending_in_a_blank_to_fill_in_is_kept() -> None:
+    # A form's declaration ends where one signs: a sentence, not an entry of a table of contents.
+    declaration = (
+        "Declaro bajo protesta de decir verdad que los datos asentados en esta solicitud son "
+        "ciertos y que conozco las sanciones por falsedad. Firma: ______________"
+    )
+    chunks = chunks_of("solicitud.txt", f"{declaration}\n\n{BODY}".encode())
+    assert [c.text for c in chunks] == [declaration, BODY]
