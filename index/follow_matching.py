@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acuerdo.index.corpus import Corpus, load_corpus, update_corpus
+from acuerdo.index.corpus import Corpus, PassageRecord, load_corpus, update_corpus
 from acuerdo.index.embedding import Embedder
 from acuerdo.index.hits import Hit
 from acuerdo.index.models import Document, Notification, Passage, Subscription
@@ -87,17 +87,16 @@ class TopicMatcher:
 
 
 def _first_hit(document: Document, passage: Passage) -> Hit:
-    return Hit(
-        passage_id=passage.id,
-        document_id=document.id,
-        document_title=document.title,
-        paragraph=passage.paragraph,
-        ordinal=passage.ordinal,
-        text=passage.text,
-        score=0.0,
-        dense=0.0,
-        lexical=0.0,
-        heading=passage.heading,
+    return Hit.of_passage(
+        PassageRecord(
+            passage.id,
+            document.id,
+            document.title,
+            passage.ordinal,
+            passage.paragraph,
+            passage.text,
+            passage.heading,
+        )
     )
 
 
