@@ -491,7 +491,7 @@ class Fitted:
 
     def decide(self, row: Row) -> str:
         capped = self.form == "cap" and row.keyword
-        return self.calibration.decide(row.evidence, keyword_search=capped)[0].value
+        return self.calibration.decide(row.evidence, at_most_tentative=capped)[0].value
 
     def decide_cv(self, row: Row, i: int) -> str:
         """The outcome from out-of-fold probabilities (fit part), with the same cuts."""
@@ -629,7 +629,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         Policy(
             "fitted + keyword cap (shipped before this run)",
-            lambda r: shipped.decide(r.evidence, keyword_search=r.keyword)[0].value,
+            lambda r: shipped.decide(r.evidence, at_most_tentative=r.keyword)[0].value,
         ),
         Policy("refit, keyword cap", refits["cap"].decide),
         Policy("refit, form as a feature", refits["feature"].decide),
@@ -686,7 +686,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{shipped.tentative_at:.2f}, fitted on {shipped.fitted_on}.",
         "",
         "A keyword search (up to three words, no question mark; `index/question_text.py`) gets at "
-        "most a tentative quote in the shipped retriever (`Calibration.decide(keyword_search=…)`). "
+        "most a tentative quote in the shipped retriever "
+        "(`Calibration.decide(at_most_tentative=…)`). "
         "Tables before this run ignored that rule. Here every policy but `before` is shown as "
         "it ships: the cap applied where the policy has it, and the cuts of `refit, keyword cap` "
         "chosen with capped questions counted as tentative. `refit, form as a feature` instead "

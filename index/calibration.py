@@ -88,18 +88,20 @@ class Calibration:
     ranker: LogisticModel | None = None  # orders the fused head (index/reranking.py)
 
     def decide(
-        self, values: Mapping[str, float], *, keyword_search: bool = False
+        self, values: Mapping[str, float], *, at_most_tentative: bool = False
     ) -> tuple[Outcome, float]:
         """The outcome and the confidence (probability that the first passage is right).
 
-        A `keyword_search` ("México", "2025", "seguridad": a topic, not a question; see
-        `index/question_text.py`) gets at most a tentative quote: the models were fitted on
-        questions, and a country, a year or a generic word sits close to many passages. The
-        calibration benchmark applies the same rule, so its tables are what ships.
+        `at_most_tentative` caps the outcome whatever the confidence, for what the models were
+        not fitted to judge: a keyword search ("México", "2025", "seguridad": a topic, not a
+        question; `index/question_text.py`), where a country, a year or a generic word sits
+        close to many passages; and a first passage that is an English aside in a Spanish
+        document (`index/language.py`), offered but never quoted as the answer. The calibration
+        benchmark applies the keyword cap, so its tables are what ships for it.
         """
         confidence = self.top.probability(values)
         if confidence >= self.confident_at:
-            return (Outcome.TENTATIVE if keyword_search else Outcome.CONFIDENT), confidence
+            return (Outcome.TENTATIVE if at_most_tentative else Outcome.CONFIDENT), confidence
         if self.shown.probability(values) >= self.tentative_at:
             return Outcome.TENTATIVE, confidence
         return Outcome.NOTHING, confidence

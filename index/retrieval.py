@@ -208,13 +208,13 @@ class Retriever:
             probability=first.probability if first.probability is not None else 0.5,
             next_probability=runner_up,
         )
-        # A followed topic is a topic by design: it is exempt from the keyword rule.
+        # A followed topic is a topic by design: exempt from the keyword rule. A Spanish quote is
+        # the promise: an English caption (it may hold the fact asked) is offered, not quoted.
         outcome, confidence = self._calibration.decide(
-            values, keyword_search=allowed is None and names_only_a_topic(question)
+            values,
+            at_most_tentative=(allowed is None and names_only_a_topic(question))
+            or is_english_aside(corpus, first.passage_id),
         )
-        if outcome is Outcome.CONFIDENT and is_english_aside(corpus, first.passage_id):
-            # A Spanish quote is the promise: an English caption (it may hold the fact) is offered.
-            outcome = Outcome.TENTATIVE
         return Retrieval(
             hits=hits,
             outcome=outcome,

@@ -63,11 +63,11 @@ def test_a_keyword_search_is_at_most_tentative() -> None:
     calibration = Calibration(
         top=_model(1.0), shown=_model(1.0, bias=2.0), confident_at=0.8, tentative_at=0.5
     )
-    sure, confidence = calibration.decide({"x": 3.0}, keyword_search=True)
+    sure, confidence = calibration.decide({"x": 3.0}, at_most_tentative=True)
     assert sure is Outcome.TENTATIVE and confidence == pytest.approx(1 / (1 + math.exp(-3)))
     # Below the confident cut the rule changes nothing: tentative stays, nothing stays.
-    assert calibration.decide({"x": 0.0}, keyword_search=True)[0] is Outcome.TENTATIVE
-    assert calibration.decide({"x": -4.0}, keyword_search=True)[0] is Outcome.NOTHING
+    assert calibration.decide({"x": 0.0}, at_most_tentative=True)[0] is Outcome.TENTATIVE
+    assert calibration.decide({"x": -4.0}, at_most_tentative=True)[0] is Outcome.NOTHING
 
 
 def test_a_calibration_survives_its_json_form() -> None:
