@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+
+# One OpenMP/BLAS thread per test process, set before numpy, torch or FAISS load. The suite runs
+# one worker per core (pyproject's `-n auto`), and each library's pool of one thread per core
+# spin-waits for work: two workers' pools took each other's cores and the suite burnt a third
+# more CPU (228 s against 171 s here) for nothing. Subprocesses the tests start inherit it. The
+# product sets its own thread counts where it matters (e5 and FAISS on one thread per caller).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from sqlalchemy import create_engine, text
 
 from acuerdo.index import Library, Settings
@@ -37,6 +45,13 @@ if E2E_DATABASE not in ("sqlite", "postgresql"):
 # Model hubs are unreachable here; sentence-transformers must never try them in tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than cores. A third of the suite's time is spent waiting (on
+    `acuerdo` processes, the fake Bot API, "nothing else happens" pauses); the extra worker
+    fills it (2 cores: 116 s with three workers against 135 s with two)."""
+    return (os.cpu_count() or 1) + 1
 
 
 def postgres_available() -> bool:
@@ -154,10 +169,11 @@ def use() -> UniversalSentenceEncoder:
 
 @pytest.fixture(scope="session")
 def seeded_e5_library(
-    tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder
+    tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, sqlite_template: Path
 ) -> Iterator[Library]:
     """The product as shipped: real e5, SQLite, the seed communiqué (shared, read-only use)."""
-    data = tmp_path_factory.mktemp("e5data")
+    data = tmp_path_factory.mktemp("e5data") / "data"
+    shutil.copytree(sqlite_template, data)  # the seed as `sqlite_template` indexed it
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
     library = Library.open(settings, embedder=e5, secondary=None)
     yield library
@@ -166,13 +182,23 @@ def seeded_e5_library(
 
 @pytest.fixture(scope="session")
 def sqlite_template(
-    tmp_path_factory: pytest.TempPathFactory, e5: E5SmallEmbedder, use: UniversalSentenceEncoder
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Path:
-    """A SQLite data dir with the seed indexed by the real e5 and USE models (never written)."""
-    data = tmp_path_factory.mktemp("template") / "data"
-    settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    library = Library.open(settings, embedder=e5, secondary=use)
-    library.sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
+    """A SQLite data dir with the seed indexed as shipped, by the real e5 (never written).
+
+    Built once per run and shared by the parallel workers (each would otherwise embed the seed
+    again): the first worker to need it builds it under a lock in the run's temporary folder."""
+    run_root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_root = run_root.parent  # the run's folder, above each worker's own
+    data = run_root / "e5-template" / "data"
+    with FileLock(str(run_root / "e5-template.lock")):
+        if not (data.parent / "ready").exists():
+            settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
+            library = Library.open(settings, embedder=request.getfixturevalue("e5"), secondary=None)
+            library.close()  # index files written
+            library.sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
+            (data.parent / "ready").touch()
     return data
 
 
@@ -200,7 +226,7 @@ def seeded_postgres_url(postgres_url: str, postgres_template: str) -> str:
 def seeded_template(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Path:
-    """A data dir with the seed indexed by the real models, copied by each bot test with
+    """A data dir with the seed indexed by the real e5, copied by each bot test with
     `copy_template`. With ACUERDO_TEST_DATABASE=postgresql it names a template schema instead of
     carrying a SQLite file, and each copy gets its own clone of that schema."""
     if E2E_DATABASE == "sqlite":

@@ -18,7 +18,6 @@ from aiohttp import web
 
 from acuerdo.bot.webhook import make_web_app
 from acuerdo.index.embedding import E5SmallEmbedder
-from acuerdo.index.use_encoder import UniversalSentenceEncoder
 from tests.botkit import copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import DEFAULT_USER_ID, FakeTelegram, parse_html
@@ -38,14 +37,13 @@ async def test_flood_gets_a_friendly_message_and_other_users_still_answered(
     tmp_path: Path,
     seeded_template: Path,
     e5: E5SmallEmbedder,
-    use: UniversalSentenceEncoder,
     fake_telegram: FakeTelegram,
 ) -> None:
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(
         tmp_path / "data", SEEDS, fake_telegram, ACUERDO_QUESTIONS_PER_MINUTE=3
     )
-    async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
+    async with running_bot(settings, e5, fake_telegram) as bot:
         for _ in range(4):
             bot.fake.message("fentanilo")
         replies = await bot.fake.await_call(
@@ -62,12 +60,11 @@ async def test_buttons_keep_working_after_a_restart(
     tmp_path: Path,
     seeded_template: Path,
     e5: E5SmallEmbedder,
-    use: UniversalSentenceEncoder,
     fake_telegram: FakeTelegram,
 ) -> None:
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
-    async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
+    async with running_bot(settings, e5, fake_telegram) as bot:
         first = await bot.reply_to("fentanilo")
     markup = first.get("reply_markup")
     markup = json.loads(markup) if isinstance(markup, str) else markup
@@ -77,7 +74,7 @@ async def test_buttons_keep_working_after_a_restart(
         for b in row
         if b["text"] == "Otro pasaje ▶"
     )
-    async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
+    async with running_bot(settings, e5, fake_telegram) as bot:
         await bot.press(next_data)
         edit = (await bot.fake.await_call("editMessageText", timeout=20))[0]
         assert "resultado 2 de" in parse_html(edit.get("text"))[0]
@@ -87,7 +84,6 @@ async def test_webhook_checks_the_secret_and_reports_health(
     tmp_path: Path,
     seeded_template: Path,
     e5: E5SmallEmbedder,
-    use: UniversalSentenceEncoder,
     fake_telegram: FakeTelegram,
 ) -> None:
     copy_template(seeded_template, tmp_path / "data")
@@ -99,7 +95,7 @@ async def test_webhook_checks_the_secret_and_reports_health(
         TELEGRAM_WEBHOOK_SECRET="s3cret-token",
         TELEGRAM_WEBHOOK_URL="https://bot.example.org/hook",
     )
-    async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
+    async with running_bot(settings, e5, fake_telegram) as bot:
         await bot.app.updater.stop()  # type: ignore[union-attr]  # updates come by webhook now
         runner = web.AppRunner(make_web_app(bot.app, settings, bot.library))
         await runner.setup()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -172,7 +171,11 @@ def test_acuerdo_bot_waits_for_telegram_then_answers_and_stops_on_sigterm(
         fake.set_down(True)  # every call answers 502 until we say so
         process = _bot_process(tmp_path, seeded_template, fake)
         try:
-            time.sleep(12)
+            # Two rounds of refusals (each round is the request's own three tries within 1.5 s;
+            # the rounds 1 s apart, then 2, 4… s) and still there: it waits Telegram out rather
+            # than giving up or spinning.
+            refused = fake.wait_for("getMe", lambda c: c.status == 502, count=6, timeout=90)
+            assert refused[5].timestamp - refused[0].timestamp >= 2.5, "retried without waiting"
             assert process.poll() is None, "acuerdo bot gave up while Telegram was away"
             fake.set_down(False)
             fake.wait_for("setMyCommands", lambda c: c.status == 200, timeout=90)

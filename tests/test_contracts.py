@@ -66,7 +66,14 @@ def test_every_registered_embedder_has_a_contract_case() -> None:
         assert set(kind.names) & set(EMBEDDERS), f"no contract case for {kind.names}"
 
 
-@pytest.mark.parametrize("name", list(EMBEDDERS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Importing sentence-transformers costs ~5 s of CPU per process: one worker for its tests.
+        pytest.param(n, marks=pytest.mark.xdist_group("sentence-transformers")) if n == "st:" else n
+        for n in EMBEDDERS
+    ],
+)
 def test_embedder_contract(name: str) -> None:
     embedder = EMBEDDERS[name]()
     assert isinstance(embedder, Embedder)

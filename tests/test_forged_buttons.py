@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from acuerdo.bot import admin, buttons, follow
+from acuerdo.bot import admin, buttons, follow, status
 from tests.botkit import ADMIN_ID, RunningBot
 from tests.fake_telegram import Call
 
@@ -68,10 +68,15 @@ PLAN = (
 )
 
 
+# Edits of one status message are spaced by `status.EDIT_INTERVAL` (Telegram's pace, 1 s); these
+# tests shorten it so that "no second edit follows" is seen after a short wait, not 2.5 s.
+SHORT_EDIT_INTERVAL = 0.2
+
+
 async def _final_word(bot: RunningBot, settled: int) -> str:
     """The admin chat's last message once `settled` edits have been answered and nothing moves."""
     await bot.fake.await_call("editMessageText", count=settled, timeout=30)
-    await asyncio.sleep(2.5)  # a second tap's edit, if any, waits out the edit interval
+    await asyncio.sleep(3 * SHORT_EDIT_INTERVAL)  # a second tap's edit, if any, comes by then
     last = bot.fake.last_message(ADMIN_ID)
     assert last is not None
     return str(last.get("text"))
@@ -93,8 +98,9 @@ async def _double_tap(bot: RunningBot, data: str, message: dict[str, Any]) -> li
 
 
 async def test_a_double_tap_on_an_admin_confirmation_acts_once_and_reports_the_outcome(
-    light_bot: RunningBot,
+    light_bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(status, "EDIT_INTERVAL", SHORT_EDIT_INTERVAL)
     bot = light_bot
     bot.fake.document_message(PLAN.encode(), "plan.txt", "text/plain", user_id=ADMIN_ID)
     await _final_word(bot, 1)

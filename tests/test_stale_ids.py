@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from acuerdo.index import Library, NotFoundError
 from tests.botkit import ADMIN_ID, RunningBot
-from tests.cli_support import run_subprocess as run
+from tests.cli_support import InProcessCli
 from tests.conftest import SEEDS, HashingEmbedder
 from tests.test_admin_bot import buttons, command, outcome, plain, press, to_chat, upload
 
@@ -58,17 +59,20 @@ async def test_a_stale_confirmation_or_link_never_reaches_the_next_document(
 
 
 @pytest.mark.slow
-def test_cli_never_gives_a_removed_documents_ids_to_the_next(tmp_path: Path) -> None:
+def test_cli_never_gives_a_removed_documents_ids_to_the_next(
+    tmp_path: Path, sqlite_template: Path, cli: InProcessCli
+) -> None:
+    shutil.copytree(sqlite_template, tmp_path / "data")  # the seed already indexed
     first, second = tmp_path / "agua.txt", tmp_path / "arboles.txt"
     first.write_text(WATER, encoding="utf-8")
     second.write_text(TREES, encoding="utf-8")
-    added = run(tmp_path, "index", "add", str(first))
+    added = cli("index", "add", str(first))
     assert added.returncode == 0, added.stderr
     old_id = int(added.stdout.split("]")[0].strip("["))
     database = tmp_path / "data" / "acuerdo.db"
     old_passages = _passage_ids(database, old_id)
-    assert run(tmp_path, "index", "remove", str(old_id)).returncode == 0
-    again = run(tmp_path, "index", "add", str(second))
+    assert cli("index", "remove", str(old_id)).returncode == 0
+    again = cli("index", "add", str(second))
     new_id = int(again.stdout.split("]")[0].strip("["))
     assert new_id > old_id
     assert min(_passage_ids(database, new_id)) > max(old_passages)
