@@ -23,6 +23,7 @@ from acuerdo.index.errors import (
     UnsupportedFormatError,
 )
 from acuerdo.index.source_files import check_size, read_source
+from acuerdo.index.unseen_characters import without_unseen
 
 MAX_NAME_CHARS = 120
 MAX_TITLE_CHARS = 300  # width of the title column in the database
@@ -31,7 +32,6 @@ MAX_TITLE_CHARS = 300  # width of the title column in the database
 _SPACES = re.compile(r"[ \t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Invisible characters (zero-width, BOM, soft hyphen, bidi marks and overrides) would split
 # words silently.
-_INVISIBLE = re.compile(r"[\u00ad\u061c\u200b\u200e\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _ATX_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
 
@@ -117,8 +117,9 @@ def upload_name(file_name: str | None, mime_type: str | None) -> str:
 
 def safe_file_name(name: str) -> str:
     """The base name of an uploaded file: no folders, no control characters, at most ~120 chars."""
-    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name))[-1]
-    base = "".join(ch for ch in _INVISIBLE.sub("", base) if unicodedata.category(ch) != "Cc")
+    # Escape sequences go before the folders: an OSC hyperlink carries slashes of its own.
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", without_unseen(name)))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch) != "Cc")
     # Windows silently drops trailing dots and spaces, and "." / ".." are not names at all.
     base = _SPACES.sub(" ", base).strip().rstrip(". ")
     if len(base) > MAX_NAME_CHARS:
@@ -158,7 +159,7 @@ def load_bytes(name: str, data: bytes) -> LoadedDocument:
 
 def clean_text(text: str) -> str:
     """NFC; one kind of newline and space; invisible characters gone; at most one blank line."""
-    text = unicodedata.normalize("NFC", CONTROL_CHARACTERS.sub("", _INVISIBLE.sub("", text)))
+    text = unicodedata.normalize("NFC", CONTROL_CHARACTERS.sub("", without_unseen(text)))
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]  # also \r\n, \r, \u2028
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

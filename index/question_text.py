@@ -11,26 +11,18 @@ from __future__ import annotations
 
 import re
 
-# CSI (ESC [ or its one-byte form … final byte), OSC (ESC ] … BEL or ST), two-character escapes.
-# Why it matters beyond the search: PostgreSQL refuses NUL in text, terminals obey escapes.
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b.?"
-)
+from acuerdo.index.unseen_characters import ESCAPE_SEQUENCE, INVISIBLE
+
 _SPACING_CONTROL = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
-# Bidi marks and overrides (LRM, RLM, ALM, U+202A–E, U+2066–9) come with text pasted from
-# right-to-left pages; inside a word they split it for the lexical index.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e"
-    "\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
-)
+# The other C0/C1 controls, and lone surrogates from undecodable bytes.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 
 def clean_question(question: str) -> str:
     """The question's visible text on one line, single-spaced; empty when nothing is left."""
-    text = _ESCAPE_SEQUENCE.sub("", question)
+    text = ESCAPE_SEQUENCE.sub("", question)
     text = _SPACING_CONTROL.sub(" ", text)
-    text = _INVISIBLE.sub("", text)
+    text = INVISIBLE.sub("", _CONTROL.sub("", text))
     return " ".join(text.split())
 
 

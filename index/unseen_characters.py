@@ -1,0 +1,28 @@
+"""Characters nobody sees, shared by everything that reads text: documents, titles, questions.
+
+Documents and questions must lose the same ones, or a word split by one of them on one side
+never meets its twin on the other ("fenta\\u200dnilo" in a pasted PDF, "fentanilo" in the
+question). Terminal escape sequences go whole: removing only their ESC left "[2J" or "[31m" in
+the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI (ESC [ or its one-byte form … final byte), OSC (ESC ] … BEL or ST), two-character escapes.
+# Why it matters beyond the search: PostgreSQL refuses NUL in text, terminals obey escapes.
+ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b.?"
+)
+# Soft hyphen, zero-width space/joiners, word joiner and BOM; bidi marks and overrides (LRM,
+# RLM, ALM, U+202A–E, U+2066–9) come with text pasted from right-to-left pages. Inside a word
+# each splits it for the lexical index.
+INVISIBLE = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def without_unseen(text: str) -> str:
+    """`text` without escape sequences and invisible characters (control characters stay: what
+    they mean, a space or nothing, depends on the reader)."""
+    return INVISIBLE.sub("", ESCAPE_SEQUENCE.sub("", text))

@@ -1,0 +1,38 @@
+"""Documents and questions lose the same unseen characters, and escape sequences go whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from acuerdo.index.loaders import clean_text, load_bytes, safe_file_name
+from acuerdo.index.question_text import clean_question
+
+# Soft hyphen, ALM, zero-width space / non-joiner / joiner, LRM, RLM, bidi embeddings and
+# overrides, word joiner, bidi isolates, BOM.
+UNSEEN = (
+    "\u00ad\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+@pytest.mark.parametrize("unseen", list(UNSEEN), ids=lambda c: f"U+{ord(c):04X}")
+def test_a_word_split_by_an_unseen_character_is_one_word_in_documents_and_questions(
+    unseen: str,
+) -> None:
+    word = f"fenta{unseen}nilo"
+    assert clean_question(f"¿qué dijeron del {word}?") == "¿qué dijeron del fentanilo?"
+    assert clean_text(f"El {word} cruza la frontera.") == "El fentanilo cruza la frontera."
+
+
+@pytest.mark.parametrize(
+    "sequence", ["\x1b[2J", "\x1b[1;31m", "\x9b0m", "\x1b]0;título\x07", "\x1b]8;;https://x\x1b\\"]
+)
+def test_escape_sequences_leave_nothing_behind_in_titles_text_and_file_names(
+    sequence: str,
+) -> None:
+    source = f"# Acta{sequence} de la mesa\n\nLa comisión{sequence} revisó las metas.\n"
+    loaded = load_bytes("acta.md", source.encode())
+    assert loaded.title == "Acta de la mesa"
+    assert "La comisión revisó las metas." in loaded.text
+    assert safe_file_name(f"acta{sequence}.md") == "acta.md"
+    assert clean_question(f"¿metas{sequence} de la mesa?") == "¿metas de la mesa?"
