@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
-# CSI (ESC [ or its one-byte form … final byte), OSC (ESC ] … BEL or ST), two-character escapes.
+# CSI (ESC [ or its one-byte form … final byte), OSC (ESC ] … BEL or ST), other escapes (ESC,
+# intermediate bytes, one final byte), or a lone ESC: "de\x1b árboles" keeps its space.
 # Why it matters beyond the search: PostgreSQL refuses NUL in text, terminals obey escapes.
 ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b.?"
+    r"|\x1b(?:[!-/]*[0-~])?"
 )
 # Soft hyphen, zero-width space/joiners, word joiner and BOM; bidi marks and overrides (LRM,
 # RLM, ALM, U+202A–E, U+2066–9) come with text pasted from right-to-left pages. Inside a word

@@ -25,7 +25,16 @@ def test_a_word_split_by_an_unseen_character_is_one_word_in_documents_and_questi
 
 
 @pytest.mark.parametrize(
-    "sequence", ["\x1b[2J", "\x1b[1;31m", "\x9b0m", "\x1b]0;título\x07", "\x1b]8;;https://x\x1b\\"]
+    "sequence",
+    [
+        "\x1b[2J",
+        "\x1b[1;31m",
+        "\x9b0m",
+        "\x1b]0;título\x07",
+        "\x1b]8;;https://x\x1b\\",
+        "\x1b(B",
+        "\x1b7",
+    ],
 )
 def test_escape_sequences_leave_nothing_behind_in_titles_text_and_file_names(
     sequence: str,
@@ -36,3 +45,9 @@ def test_escape_sequences_leave_nothing_behind_in_titles_text_and_file_names(
     assert "La comisión revisó las metas." in loaded.text
     assert safe_file_name(f"acta{sequence}.md") == "acta.md"
     assert clean_question(f"¿metas{sequence} de la mesa?") == "¿metas de la mesa?"
+
+
+def test_a_lone_escape_takes_nothing_but_itself() -> None:
+    assert clean_question("plan de\x1b árboles") == "plan de árboles"
+    assert clean_text("plan de\x1b árboles") == "plan de árboles"
+    assert safe_file_name("../plan\x07 de\x1b árboles.txt") == "plan de árboles.txt"
