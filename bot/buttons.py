@@ -31,7 +31,8 @@ PASSAGE_GONE = "Ese pasaje ya no está disponible: el documento fue retirado. Vu
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """One handler per kind of button (see `keyboards.pattern`), then one for anything else."""
     add = application.add_handler
-    add(CallbackQueryHandler(other_passage, pattern=keyboards.pattern("n", 2)))
+    add(CallbackQueryHandler(other_passage, pattern=keyboards.pattern("n", 3)))
+    add(CallbackQueryHandler(other_passage, pattern=keyboards.pattern("n", 2)))  # older buttons
     add(CallbackQueryHandler(feedback, pattern=keyboards.pattern("f", 3)))
     add(CallbackQueryHandler(example, pattern=keyboards.pattern("ex", 1)))
     add(CallbackQueryHandler(passage, pattern=keyboards.pattern("p", 1)))
@@ -48,7 +49,8 @@ async def _asked_in(query: CallbackQuery) -> int | None:
 
 
 async def other_passage(update: Update, context: BotContext) -> None:
-    """`n:<query id>:<position>`: «Otro pasaje» / «Anterior»."""
+    """`n:<query id>:<position>:<passage id>`: «Otro pasaje» / «Anterior» (buttons sent before
+    the passage id was added carry only the position)."""
     query = update.callback_query
     if query is None:
         return
@@ -56,7 +58,7 @@ async def other_passage(update: Update, context: BotContext) -> None:
     if chat_id is None:
         return
     message = query.message if isinstance(query.message, Message) else None
-    args = keyboards.button_args(query.data, 2)
+    args = keyboards.button_args(query.data, 3) or keyboards.button_args(query.data, 2)
     if args is None:
         await query.answer(INVALID_BUTTON)
         return
@@ -133,8 +135,12 @@ async def _other_passage(
     user_id: int,
     chat_id: int,
 ) -> None:
-    """ "Otro pasaje" / "Anterior": the asker's own logged answer at another position."""
-    qid, position = args
+    """ "Otro pasaje" / "Anterior": the asker's own logged answer at another position.
+
+    The button names the passage it leads to: once a document is removed, the replayed answer
+    lacks its passages and positions shift, and the position alone skipped one. A passage that
+    is itself gone gives way to whatever now stands at its position."""
+    qid, position, *target = args
     try:
         answer = await asyncio.to_thread(
             functools.partial(svc.library.replay, qid, user_id=user_id, chat_id=chat_id)
@@ -142,6 +148,11 @@ async def _other_passage(
     except NotFoundError:
         await query.answer(NOT_YOURS)
         return
+    shown = [hit.passage_id for hit in answer.hits]
+    if target and target[0] in shown:
+        position = shown.index(target[0])
+    elif target and 0 < len(shown) <= position:
+        position = len(shown) - 1
     if not 0 <= position < len(answer.hits):
         await query.answer(PASSAGE_GONE, show_alert=True)
         return

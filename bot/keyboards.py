@@ -69,14 +69,10 @@ def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyb
     hit = answer.hits[position]
     rows: list[list[InlineKeyboardButton]] = []
     navigation = []
-    if position > 0:
-        navigation.append(
-            InlineKeyboardButton("◀ Anterior", callback_data=encode("n", qid, position - 1))
-        )
-    if position + 1 < len(answer.hits):
-        navigation.append(
-            InlineKeyboardButton("Otro pasaje ▶", callback_data=encode("n", qid, position + 1))
-        )
+    for label, target in (("◀ Anterior", position - 1), ("Otro pasaje ▶", position + 1)):
+        if 0 <= target < len(answer.hits):
+            data = encode("n", qid, target, answer.hits[target].passage_id)
+            navigation.append(InlineKeyboardButton(label, callback_data=data))
     if navigation:
         rows.append(navigation)
     rows.append(
