@@ -4,9 +4,12 @@ passage it named, not to whatever slid into its position."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from acuerdo.bot.buttons import PASSAGE_GONE
+from acuerdo.index import Hit
 from tests.botkit import RunningBot
+from tests.fake_telegram import Call
 from tests.test_bot import buttons, plain
 
 USER = 4242
@@ -18,32 +21,46 @@ NURSERIES = [
 ]
 
 
-async def _add_nurseries(bot: RunningBot) -> None:
-    for title, text in NURSERIES:  # one passage each, so removing one shifts the others
+@dataclass(frozen=True)
+class Asked:
+    reply: Call  # the answer as sent, with its «Otro pasaje ▶» button
+    hits: tuple[Hit, ...]  # the passages it listed, in order
+
+    @property
+    def next_button(self) -> str:
+        return next(b["callback_data"] for b in buttons(self.reply) if b["text"] == "Otro pasaje ▶")
+
+
+async def _ask_about_nurseries(bot: RunningBot) -> Asked:
+    """Four documents of one passage each (removing one shifts the others), then a question
+    whose first three passages come from three of them."""
+    for title, text in NURSERIES:
         await asyncio.to_thread(
             bot.library.add_document, f"{title}.txt", text.encode(), title=title
         )
+    reply = await bot.reply_to("viveros de mezquite plántulas", user_id=USER)
+    asked = Asked(reply, ())
+    qid = int(asked.next_button.split(":")[1])
+    answer = await asyncio.to_thread(bot.library.replay, qid, user_id=USER, chat_id=USER)
+    assert len({h.document_id for h in answer.hits[:3]}) == 3
+    return Asked(reply, answer.hits)
 
 
-def _navigation(message: object, label: str) -> str:
-    return next(b["callback_data"] for b in buttons(message) if b["text"] == label)
+async def _press_next(bot: RunningBot, data: str) -> tuple[Call, Call]:
+    """Press «Otro pasaje ▶» (`data`) on the answer; the callback's answer and the edit."""
+    pressed = await bot.press(data, user_id=USER, message=bot.fake.last_message(USER))
+    edit = (await bot.fake.await_call("editMessageText", timeout=20))[0]
+    return pressed, edit
 
 
 async def test_other_passage_after_a_removal_shows_the_passage_it_named(
     light_bot: RunningBot,
 ) -> None:
-    bot = light_bot
-    await _add_nurseries(bot)
-    reply = await bot.reply_to("viveros de mezquite plántulas", user_id=USER)
-    qid = int(_navigation(reply, "Otro pasaje ▶").split(":")[1])
-    hits = (await asyncio.to_thread(bot.library.replay, qid, user_id=USER, chat_id=USER)).hits
-    assert len({h.document_id for h in hits[:3]}) == 3
+    asked = await _ask_about_nurseries(light_bot)
     # The first passage's document goes; the second is still the one «Otro pasaje» leads to.
-    await asyncio.to_thread(bot.library.remove_document, hits[0].document_id)
-    shown = bot.fake.last_message(USER)
-    await bot.press(_navigation(reply, "Otro pasaje ▶"), user_id=USER, message=shown)
-    edit = (await bot.fake.await_call("editMessageText", timeout=20))[0]
-    assert hits[1].text in plain(edit) and hits[2].text not in plain(edit)
+    await asyncio.to_thread(light_bot.library.remove_document, asked.hits[0].document_id)
+    _, edit = await _press_next(light_bot, asked.next_button)
+    assert asked.hits[1].text in plain(edit) and asked.hits[2].text not in plain(edit)
     # It is now the first passage left, so nothing comes before it.
     assert not [b for b in buttons(edit) if b["text"] == "◀ Anterior"]
 
@@ -51,29 +68,17 @@ async def test_other_passage_after_a_removal_shows_the_passage_it_named(
 async def test_other_passage_to_a_removed_passage_shows_the_one_in_its_place(
     light_bot: RunningBot,
 ) -> None:
-    bot = light_bot
-    await _add_nurseries(bot)
-    reply = await bot.reply_to("viveros de mezquite plántulas", user_id=USER)
-    qid = int(_navigation(reply, "Otro pasaje ▶").split(":")[1])
-    hits = (await asyncio.to_thread(bot.library.replay, qid, user_id=USER, chat_id=USER)).hits
-    assert len({h.document_id for h in hits[:3]}) == 3
-    await asyncio.to_thread(bot.library.remove_document, hits[1].document_id)
-    shown = bot.fake.last_message(USER)
-    pressed = await bot.press(_navigation(reply, "Otro pasaje ▶"), user_id=USER, message=shown)
+    asked = await _ask_about_nurseries(light_bot)
+    await asyncio.to_thread(light_bot.library.remove_document, asked.hits[1].document_id)
+    pressed, edit = await _press_next(light_bot, asked.next_button)
     assert pressed.get("text") != PASSAGE_GONE
-    edit = (await bot.fake.await_call("editMessageText", timeout=20))[0]
-    assert hits[2].text in plain(edit)
+    assert asked.hits[2].text in plain(edit)
 
 
 async def test_buttons_sent_before_passage_ids_were_added_still_work(
     light_bot: RunningBot,
 ) -> None:
-    bot = light_bot
-    await _add_nurseries(bot)
-    reply = await bot.reply_to("viveros de mezquite plántulas", user_id=USER)
-    qid, position, _ = _navigation(reply, "Otro pasaje ▶").split(":")[1:]
-    hits = (await asyncio.to_thread(bot.library.replay, int(qid), user_id=USER, chat_id=USER)).hits
-    shown = bot.fake.last_message(USER)
-    await bot.press(f"n:{qid}:{position}", user_id=USER, message=shown)
-    edit = (await bot.fake.await_call("editMessageText", timeout=20))[0]
-    assert hits[1].text in plain(edit)
+    asked = await _ask_about_nurseries(light_bot)
+    qid, position, _ = asked.next_button.split(":")[1:]
+    _, edit = await _press_next(light_bot, f"n:{qid}:{position}")
+    assert asked.hits[1].text in plain(edit)
