@@ -12,13 +12,14 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import docx
 from docx.document import Document as DocxDocument
 from docx.oxml.ns import nsmap, qn
-from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from acuerdo.index.blocks import Block
 from acuerdo.index.errors import DocumentError, DocumentTooLargeError
@@ -29,7 +30,15 @@ _CHUNK = 1 << 16
 _HEADING_STYLE = re.compile(r"(?:heading|t[íi]tulo|encabezado)\s*(\d)", re.I)
 # Word's "TOC 1"… ("TDC 1" in Spanish Word), LibreOffice's "Contents 1" ("Contenido 1").
 _W = {"w": nsmap["w"]}
-_TOC_GALLERY = "./w:sdtPr/w:docPartObj/w:docPartGallery/@w:val"
+# Compiled with the namespace: python-docx's own element classes take no `namespaces` argument
+# in `xpath`, plain lxml elements (content controls) need one; a compiled XPath serves both.
+_TOC_GALLERY = etree.XPath("./w:sdtPr/w:docPartObj/w:docPartGallery/@w:val", namespaces=_W)
+_PLACEHOLDER = etree.XPath("./w:sdtPr/w:showingPlcHdr", namespaces=_W)
+_OUTLINE_LEVEL = etree.XPath("./w:pPr/w:outlineLvl/@w:val", namespaces=_W)
+_NUMBERING = etree.XPath("./w:pPr/w:numPr", namespaces=_W)
+_VERTICAL_MERGE = etree.XPath("./w:tcPr/w:vMerge", namespaces=_W)
+_GRID_BEFORE = etree.XPath("./w:trPr/w:gridBefore/@w:val", namespaces=_W)
+_GRID_SPAN = etree.XPath("./w:tcPr/w:gridSpan/@w:val", namespaces=_W)
 _TOC_STYLE = re.compile(r"(?:toc|tdc|contents|contenido)\s*\d|toc heading|tdc encabezado")
 
 
@@ -38,7 +47,7 @@ def read_docx(name: str, data: bytes) -> tuple[str | None, list[Block]]:
     check_unpacked_size(name, data)
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = list(_blocks(document))
+        blocks = list(_blocks(document.element.body, document))
         title = document.core_properties.title
     except Exception as exc:  # not a zip, missing parts, bad XML: the same advice for all
         raise DocumentError(
@@ -75,56 +84,57 @@ def check_unpacked_size(name: str, data: bytes) -> None:
         ) from exc
 
 
-def _heading_level(paragraph: Paragraph) -> int:
-    style = paragraph.style
-    name = style.name if style is not None and style.name else ""
-    if name.lower() == "title":
+@dataclass(frozen=True)
+class _Paragraph:
+    """A body paragraph: its XML (read directly: python-docx's text skips words, see `_text`)
+    and python-docx's view of it (for its style, resolved through the document's styles)."""
+
+    element: Any
+    view: Paragraph
+
+
+def _heading_level(paragraph: _Paragraph) -> int:
+    name = _style_name(paragraph)
+    if name == "title":
         return 1
-    match = _HEADING_STYLE.fullmatch(name.strip())
+    match = _HEADING_STYLE.fullmatch(name)
     if match:
         return max(int(match.group(1)), 1)
     # Headings in styles of other names still carry an outline level (0 is the top one).
-    outline = paragraph._p.xpath("./w:pPr/w:outlineLvl/@w:val")
+    outline = _OUTLINE_LEVEL(paragraph.element)
     return int(outline[0]) + 1 if outline and outline[0].isdigit() and int(outline[0]) < 9 else 0
 
 
-def _is_item(paragraph: Paragraph) -> bool:
-    style = paragraph.style
-    name = (style.name or "") if style is not None else ""
-    return name.lower().startswith(("list", "lista")) or bool(paragraph._p.xpath("./w:pPr/w:numPr"))
+def _is_item(paragraph: _Paragraph) -> bool:
+    return _style_name(paragraph).startswith(("list", "lista")) or bool(
+        _NUMBERING(paragraph.element)
+    )
 
 
-def _inner_content(container: DocxDocument | _Cell) -> Iterator[Paragraph | Table]:
-    """Paragraphs and tables in document order, also those inside content controls (w:sdt),
-    which python-docx's own iteration skips: templates and forms keep their text in them. A
-    table of contents, whether a content control or paragraphs in TOC styles, is left out: a
-    list of section titles matches every question and answers none."""
-    parent = container if isinstance(container, _Cell) else container._body
-    element = container._element if isinstance(container, _Cell) else container.element.body
-    yield from _elements(element, parent)
-
-
-def _elements(element: Any, parent: Any) -> Iterator[Paragraph | Table]:
+def _elements(element: Any, document: DocxDocument) -> Iterator[_Paragraph | Any]:
+    """Paragraphs and tables (`w:tbl` elements) in document order, also those inside content
+    controls (w:sdt), which python-docx's own iteration skips: templates and forms keep their
+    text in them. A table of contents, whether a content control or paragraphs in TOC styles,
+    is left out: a list of section titles matches every question and answers none."""
     for child in element.iterchildren():
         if child.tag == qn("w:p"):
-            paragraph = Paragraph(child, parent)
+            paragraph = _Paragraph(child, Paragraph(child, document))
             if not _TOC_STYLE.fullmatch(_style_name(paragraph)):
                 yield paragraph
         elif child.tag == qn("w:tbl"):
-            yield Table(child, parent)
+            yield child
         elif child.tag == qn("w:sdt"):
-            # Not a class python-docx registers: its plain lxml xpath needs the namespace.
-            gallery = child.xpath(_TOC_GALLERY, namespaces=_W)
+            gallery = _TOC_GALLERY(child)
             contents = any("contents" in str(value).lower() for value in gallery)
             if not contents and not _unfilled(child):
                 for content in child.iterchildren(qn("w:sdtContent")):
-                    yield from _elements(content, parent)
+                    yield from _elements(content, document)
         elif child.tag == qn("w:customXml"):
-            yield from _elements(child, parent)
+            yield from _elements(child, document)
 
 
-def _style_name(paragraph: Paragraph) -> str:
-    style = paragraph.style
+def _style_name(paragraph: _Paragraph) -> str:
+    style = paragraph.view.style
     return (style.name or "").strip().lower() if style is not None else ""
 
 
@@ -134,13 +144,13 @@ _RUN_TEXT = {qn("w:t"), qn("w:tab"), qn("w:ptab"), qn("w:br"), qn("w:cr"), qn("w
 _NOT_READ = {qn("w:del"), qn("w:moveFrom"), qn("w:txbxContent"), qn("w:pPr")}
 
 
-def _text(paragraph: Paragraph) -> str:
-    """The paragraph as it reads. python-docx's `text` keeps only plain runs and hyperlinks: a
-    word in an inline content control or a tracked insertion vanished from mid-sentence, and a
-    verbatim quote must not lose words ("El programa se llama  y durará…")."""
+def _text(paragraph: Any) -> str:
+    """The paragraph (a `w:p` element) as it reads. python-docx's `text` keeps only plain runs
+    and hyperlinks: a word in an inline content control or a tracked insertion vanished from
+    mid-sentence, and a verbatim quote must not lose words ("El programa se llama  y durará…")."""
     pieces: list[str] = []
-    for node in paragraph._p.iter(*_RUN_TEXT):
-        if any(a.tag in _NOT_READ or _unfilled(a) for a in _ancestors(node, paragraph._p)):
+    for node in paragraph.iter(*_RUN_TEXT):
+        if any(a.tag in _NOT_READ or _unfilled(a) for a in _ancestors(node, paragraph)):
             continue
         tag = node.tag
         if tag == qn("w:t"):
@@ -159,7 +169,7 @@ def _unfilled(element: Any) -> bool:
     texto."): Word's words, not the document's."""
     if element.tag != qn("w:sdt"):
         return False
-    shown = element.xpath("./w:sdtPr/w:showingPlcHdr", namespaces=_W)
+    shown = _PLACEHOLDER(element)
     return any(flag.get(qn("w:val"), "true") not in ("0", "false", "off") for flag in shown)
 
 
@@ -170,33 +180,45 @@ def _ancestors(node: Any, stop: Any) -> Iterator[Any]:
         parent = parent.getparent()
 
 
-def _blocks(container: DocxDocument | _Cell) -> Iterator[Block]:
-    for item in _inner_content(container):
-        if isinstance(item, Table):
-            yield from _table_rows(item)
+def _blocks(element: Any, document: DocxDocument) -> Iterator[Block]:
+    for item in _elements(element, document):
+        if not isinstance(item, _Paragraph):
+            yield from _table_rows(item, document)
             continue
         level = _heading_level(item)
         if level:
-            yield Block("heading", _text(item), level)
+            yield Block("heading", _text(item.element), level)
         else:
-            yield Block("item" if _is_item(item) else "paragraph", _text(item))
+            yield Block("item" if _is_item(item) else "paragraph", _text(item.element))
 
 
-def _table_rows(table: Table) -> Iterator[Block]:
-    """One row block per table row: its cells' text joined with " | "; nested tables follow."""
-    for row in table.rows:
-        seen: set[object] = set()  # merged cells appear once per grid column they span
+def _grid_value(element: Any, path: etree.XPath, default: int) -> int:
+    found = path(element)
+    return int(found[0]) if found and str(found[0]).isdigit() else default
+
+
+def _table_rows(table: Any, document: DocxDocument) -> Iterator[Block]:
+    """One row block per table row (`w:tr`): its cells' text joined with " | ", each merged
+    cell once; a cell merged down from the row above repeats that cell's text, so every row
+    stands alone as a passage. Nested tables follow their row."""
+    above: dict[int, str] = {}  # grid column → text of the cell whose vertical merge it is in
+    for row in table.iterchildren(qn("w:tr")):
+        column = _grid_value(row, _GRID_BEFORE, 0)
         cells: list[str] = []
-        nested: list[Table] = []
-        for cell in row.cells:
-            if cell._tc in seen:
-                continue
-            seen.add(cell._tc)
-            paragraphs = [p for p in _inner_content(cell) if isinstance(p, Paragraph)]
-            texts = [_text(p).strip() for p in paragraphs]
-            cells.append(" ".join(t for t in texts if t))
-            nested += cell.tables
+        nested: list[Any] = []
+        for cell in row.iterchildren(qn("w:tc")):
+            merge = _VERTICAL_MERGE(cell)
+            if merge and merge[0].get(qn("w:val"), "continue") == "continue":
+                text = above.get(column, "")
+            else:
+                items = list(_elements(cell, document))
+                texts = [_text(p.element).strip() for p in items if isinstance(p, _Paragraph)]
+                text = " ".join(t for t in texts if t)
+                nested += [t for t in items if not isinstance(t, _Paragraph)]
+                above[column] = text
+            cells.append(text)
+            column += _grid_value(cell, _GRID_SPAN, 1)
         if any(cells):
             yield Block("row", " | ".join(c for c in cells if c))
         for inner in nested:
-            yield from _table_rows(inner)
+            yield from _table_rows(inner, document)

@@ -329,6 +329,26 @@ def test_docx_paragraphs_tables_and_core_title() -> None:
     assert kinds == ["heading", "paragraph", "paragraph", "row", "row", "row", "paragraph"]
 
 
+def test_docx_cell_merged_down_stands_in_every_row_it_spans() -> None:
+    def build(document: docx.document.Document) -> None:
+        table = document.add_table(rows=4, cols=3)
+        table.cell(0, 0).merge(table.cell(2, 0)).text = "Coahuila"
+        table.cell(0, 1).merge(table.cell(0, 2)).text = "Viveros"
+        for row, (year, trees) in enumerate([("2025", "40 mil"), ("2026", "55 mil")], start=1):
+            table.cell(row, 1).text = year
+            table.cell(row, 2).text = trees
+        table.cell(3, 0).text = "Sonora"
+        table.cell(3, 1).text = "2026"
+
+    loaded = load_bytes("viveros.docx", make_docx(build))
+    assert loaded.text.split("\n\n") == [
+        "Coahuila | Viveros",
+        "Coahuila | 2025 | 40 mil",  # each row stands alone as a passage: its state with it
+        "Coahuila | 2026 | 55 mil",
+        "Sonora | 2026",
+    ]
+
+
 def test_docx_without_core_title_uses_the_stem() -> None:
     loaded = load_bytes("informe-final.docx", make_docx(lambda d: d.add_paragraph("Texto.")))
     assert (loaded.title, loaded.text) == ("informe-final", "Texto.")
