@@ -17,13 +17,16 @@ ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b(?:[!-/]*[0-~])?"
 )
-# Soft hyphen, zero-width space/joiners, word joiner and BOM; bidi marks and overrides (LRM,
-# RLM, ALM, U+202A–E, U+2066–9) come with text pasted from right-to-left pages. Inside a word
-# each splits it for the lexical index.
-INVISIBLE = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# Soft hyphen, zero-width space, LRM/RLM, word joiner and BOM; bidi marks and overrides (ALM,
+# U+202A–E, U+2066–9) come with text pasted from right-to-left pages. Inside a word each splits
+# it for the lexical index.
+INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# Zero-width (non-)joiners split a word as well, but between emoji they make one picture
+# (👨‍👩‍👧): they go only from between two letters or digits.
+JOINER_IN_WORD = re.compile(r"(?<=\w)[\u200c\u200d]+(?=\w)")
 
 
 def without_unseen(text: str) -> str:
     """`text` without escape sequences and invisible characters (control characters stay: what
     they mean, a space or nothing, depends on the reader)."""
-    return INVISIBLE.sub("", ESCAPE_SEQUENCE.sub("", text))
+    return JOINER_IN_WORD.sub("", INVISIBLE.sub("", ESCAPE_SEQUENCE.sub("", text)))

@@ -51,3 +51,8 @@ def test_a_lone_escape_takes_nothing_but_itself() -> None:
     assert clean_question("plan de\x1b árboles") == "plan de árboles"
     assert clean_text("plan de\x1b árboles") == "plan de árboles"
     assert safe_file_name("../plan\x07 de\x1b árboles.txt") == "plan de árboles.txt"
+
+
+def test_joiners_between_emoji_stay_so_a_quoted_picture_stays_one() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert clean_text(f"La familia {family} cruzó.") == f"La familia {family} cruzó."
