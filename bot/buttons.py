@@ -138,8 +138,10 @@ async def _other_passage(
     """ "Otro pasaje" / "Anterior": the asker's own logged answer at another position.
 
     The button names the passage it leads to: once a document is removed, the replayed answer
-    lacks its passages and positions shift, and the position alone skipped one. A passage that
-    is itself gone gives way to whatever now stands at its position."""
+    lacks its passages and positions shift, and the position alone skipped one. When that
+    passage is itself gone, the press moves one step from the passage on screen (read from the
+    message Telegram sends with the press, not from the forgeable data); with no passage on
+    screen to go by, to whatever now stands at the old position."""
     qid, position, *target = args
     try:
         answer = await asyncio.to_thread(
@@ -149,8 +151,12 @@ async def _other_passage(
         await query.answer(NOT_YOURS)
         return
     shown = [hit.passage_id for hit in answer.hits]
+    current = _shown_passage(message, qid)
     if target and target[0] in shown:
         position = shown.index(target[0])
+    elif target and current in shown:  # one step from the passage on screen, as pressed
+        back = _is_previous(message, query.data)
+        position = min(max(shown.index(current) + (-1 if back else 1), 0), len(shown) - 1)
     elif target and 0 < len(shown) <= position:
         position = len(shown) - 1
     if not 0 <= position < len(answer.hits):
@@ -158,6 +164,25 @@ async def _other_passage(
         return
     await query.answer()
     await _edit_answer(message, answer, position)
+
+
+def _markup_buttons(message: Message | None) -> list[tuple[str, str]]:
+    markup = message.reply_markup if message is not None else None
+    rows = markup.inline_keyboard if markup is not None else ()
+    return [(b.text, str(b.callback_data)) for row in rows for b in row if b.callback_data]
+
+
+def _shown_passage(message: Message | None, qid: int) -> int | None:
+    """The passage on screen: the one the message's own 👍 button (`f:<qid>:<passage>:1`) rates."""
+    for _, data in _markup_buttons(message):
+        decoded = keyboards.decode(data)
+        if decoded and decoded.kind == "f" and len(decoded.args) == 3 and decoded.args[0] == qid:
+            return decoded.args[1]
+    return None
+
+
+def _is_previous(message: Message | None, data: str | None) -> bool:
+    return any(text.startswith("◀") and d == data for text, d in _markup_buttons(message))
 
 
 async def _edit_answer(message: object, answer: Answer, position: int) -> None:

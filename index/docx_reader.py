@@ -102,7 +102,7 @@ def _heading_level(paragraph: _Paragraph) -> int:
         return max(int(match.group(1)), 1)
     # Headings in styles of other names still carry an outline level (0 is the top one).
     outline = _OUTLINE_LEVEL(paragraph.element)
-    return int(outline[0]) + 1 if outline and outline[0].isdigit() and int(outline[0]) < 9 else 0
+    return int(outline[0]) + 1 if outline and outline[0].isdecimal() and int(outline[0]) < 9 else 0
 
 
 def _is_item(paragraph: _Paragraph) -> bool:
@@ -194,7 +194,20 @@ def _blocks(element: Any, document: DocxDocument) -> Iterator[Block]:
 
 def _grid_value(element: Any, path: etree.XPath, default: int) -> int:
     found = path(element)
-    return int(found[0]) if found and str(found[0]).isdigit() else default
+    return int(found[0]) if found and str(found[0]).isdecimal() else default
+
+
+def _wrapped(element: Any, tag: str) -> Iterator[Any]:
+    """`element`'s children of `tag`, also those inside content controls (a repeating section
+    holds whole rows, a cell control one cell) and custom XML, as Word shows them."""
+    for child in element.iterchildren():
+        if child.tag == tag:
+            yield child
+        elif child.tag == qn("w:sdt") and not _unfilled(child):
+            for content in child.iterchildren(qn("w:sdtContent")):
+                yield from _wrapped(content, tag)
+        elif child.tag == qn("w:customXml"):
+            yield from _wrapped(child, tag)
 
 
 def _table_rows(table: Any, document: DocxDocument) -> Iterator[Block]:
@@ -202,11 +215,11 @@ def _table_rows(table: Any, document: DocxDocument) -> Iterator[Block]:
     cell once; a cell merged down from the row above repeats that cell's text, so every row
     stands alone as a passage. Nested tables follow their row."""
     above: dict[int, str] = {}  # grid column → text of the cell whose vertical merge it is in
-    for row in table.iterchildren(qn("w:tr")):
+    for row in _wrapped(table, qn("w:tr")):
         column = _grid_value(row, _GRID_BEFORE, 0)
         cells: list[str] = []
         nested: list[Any] = []
-        for cell in row.iterchildren(qn("w:tc")):
+        for cell in _wrapped(row, qn("w:tc")):
             merge = _VERTICAL_MERGE(cell)
             if merge and merge[0].get(qn("w:val"), "continue") == "continue":
                 text = above.get(column, "")
@@ -217,7 +230,7 @@ def _table_rows(table: Any, document: DocxDocument) -> Iterator[Block]:
                 nested += [t for t in items if not isinstance(t, _Paragraph)]
                 above[column] = text
             cells.append(text)
-            column += _grid_value(cell, _GRID_SPAN, 1)
+            column += max(_grid_value(cell, _GRID_SPAN, 1), 1)
         if any(cells):
             yield Block("row", " | ".join(c for c in cells if c))
         for inner in nested:

@@ -13,8 +13,12 @@ import re
 # CSI (ESC [ or its one-byte form … final byte), OSC (ESC ] … BEL or ST), other escapes (ESC,
 # intermediate bytes, one final byte), or a lone ESC: "de\x1b árboles" keeps its space.
 # Why it matters beyond the search: PostgreSQL refuses NUL in text, terminals obey escapes.
+# A lone C1 byte (U+009B, U+009D) in text is more often mojibake ("ě", "ĝ" read as Latin-1)
+# than a command, and must not take the letter or the paragraphs after it: the one-byte CSI
+# needs a parameter, an OSC its terminator within one line (unterminated, only ESC ] goes).
 ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"(?:\x1b\[[0-?]*|\x9b[0-?]+)[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c\n]{0,4096}(?:\x07|\x1b\\|\x9c)"
     r"|\x1b(?:[!-/]*[0-~])?"
 )
 # Soft hyphen, zero-width space, LRM/RLM, word joiner and BOM; bidi marks and overrides (ALM,

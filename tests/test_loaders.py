@@ -9,6 +9,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from fpdf import FPDF
 from pypdf import PdfWriter
 
@@ -327,6 +329,48 @@ def test_docx_paragraphs_tables_and_core_title() -> None:
     ]
     kinds = [block.kind for block in loaded.blocks]
     assert kinds == ["heading", "paragraph", "paragraph", "row", "row", "row", "paragraph"]
+
+
+def _wrap_in_content_control(element: object) -> None:
+    """Put `element` (a row or a cell) inside a content control, as Word's repeating sections
+    and cell controls do."""
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    element.addprevious(sdt)  # type: ignore[attr-defined]
+    sdt.append(content)
+    content.append(element)
+
+
+def test_docx_rows_and_cells_inside_content_controls_are_read() -> None:
+    def build(document: docx.document.Document) -> None:
+        table = document.add_table(rows=3, cols=3)
+        for r, row in enumerate(table.rows):
+            for c, cell in enumerate(row.cells):
+                cell.text = f"fila {r + 1} columna {c + 1}"
+        [tbl] = document.element.body.xpath("./w:tbl")
+        rows = tbl.xpath("./w:tr")
+        _wrap_in_content_control(rows[1])  # a repeating section holds whole rows
+        _wrap_in_content_control(rows[2].xpath("./w:tc")[1])  # a cell control one cell
+
+    loaded = load_bytes("tabla.docx", make_docx(build))
+    assert loaded.text.split("\n\n") == [
+        " | ".join(f"fila {r} columna {c}" for c in (1, 2, 3)) for r in (1, 2, 3)
+    ]
+
+
+@pytest.mark.parametrize("span", ["0", "²", "abc", "-2"])
+def test_docx_odd_grid_spans_neither_refuse_the_file_nor_shift_merges(span: str) -> None:
+    def build(document: docx.document.Document) -> None:
+        table = document.add_table(rows=2, cols=2)
+        table.cell(0, 0).text = "Estado"
+        table.cell(0, 1).merge(table.cell(1, 1)).text = "Viveros"
+        table.cell(1, 0).text = "Coahuila"
+        [tc] = document.element.body.xpath("./w:tbl/w:tr[1]/w:tc[1]")
+        grid_span = OxmlElement("w:gridSpan")
+        grid_span.set(qn("w:val"), span)
+        tc.get_or_add_tcPr().append(grid_span)
+
+    loaded = load_bytes("tabla.docx", make_docx(build))
+    assert loaded.text.split("\n\n") == ["Estado | Viveros", "Coahuila | Viveros"]
 
 
 def test_docx_cell_merged_down_stands_in_every_row_it_spans() -> None:

@@ -82,3 +82,22 @@ async def test_buttons_sent_before_passage_ids_were_added_still_work(
     qid, position, _ = asked.next_button.split(":")[1:]
     _, edit = await _press_next(light_bot, f"n:{qid}:{position}")
     assert asked.hits[1].text in plain(edit)
+
+
+async def test_previous_to_a_removed_passage_steps_back_from_the_one_on_screen(
+    light_bot: RunningBot,
+) -> None:
+    asked = await _ask_about_nurseries(light_bot)
+    _, second = await _press_next(light_bot, asked.next_button)
+    light_bot.fake.clear()
+    _, third = await _press_next(light_bot, _button(second, "Otro pasaje ▶"))
+    assert asked.hits[2].text in plain(third)
+    back = _button(third, "◀ Anterior")  # names the second passage, which now goes
+    await asyncio.to_thread(light_bot.library.remove_document, asked.hits[1].document_id)
+    light_bot.fake.clear()
+    _, edit = await _press_next(light_bot, back)
+    assert asked.hits[0].text in plain(edit), "not the passage already on screen again"
+
+
+def _button(call: Call, label: str) -> str:
+    return next(b["callback_data"] for b in buttons(call) if b["text"] == label)

@@ -56,3 +56,22 @@ def test_a_lone_escape_takes_nothing_but_itself() -> None:
 def test_joiners_between_emoji_stay_so_a_quoted_picture_stays_one() -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     assert clean_text(f"La familia {family} cruzó.") == f"La familia {family} cruzó."
+
+
+@pytest.mark.parametrize(
+    ("mojibake", "kept"),
+    [
+        ("ArÄ\u009d tículo", "ArÄ tículo"),  # "ĝ" (C4 9D) read as Latin-1: a lone one-byte OSC
+        ("ArÄ\u009bt ículo", "ArÄt ículo"),  # a lone one-byte CSI before a letter
+        ("Artículo\x1b]0;sin cierre", "Artículo0;sin cierre"),  # an OSC never terminated
+    ],
+)
+def test_a_stray_control_byte_never_takes_the_text_after_it(mojibake: str, kept: str) -> None:
+    text = f"Artículo primero.\n\n{mojibake} segundo.\n\nArtículo tercero."
+    loaded = load_bytes("actas.txt", text.encode())
+    assert loaded.text.split("\n\n") == [
+        "Artículo primero.",
+        f"{kept} segundo.",
+        "Artículo tercero.",
+    ]
+    assert clean_question(f"¿{mojibake} segundo?") == f"¿{kept} segundo?"
