@@ -13,7 +13,7 @@ import re
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from acuerdo.index.blocks import Block, BlockKind
-from acuerdo.index.loaders import CONTROL_CHARACTERS
+from acuerdo.index.loaders import without_controls
 
 _HIDDEN = re.compile(
     r"script|style|nav|noscript|template|head|title|svg|iframe|object|form|button|footer|dialog"
@@ -84,7 +84,7 @@ def _content_root(soup: BeautifulSoup) -> Tag:
 
 def read_html(name: str, data: bytes) -> tuple[str | None, list[Block]]:
     """Visible text as blocks; <br> is a line break, table cells are joined with " | "."""
-    soup = BeautifulSoup(CONTROL_CHARACTERS.sub("", _decode(data)), "html.parser")
+    soup = BeautifulSoup(without_controls(_decode(data), line_break=" "), "html.parser")
     heading = soup.title if soup.title and soup.title.get_text().strip() else soup.find("h1")
     title = heading.get_text(" ") if isinstance(heading, Tag) else None
     root = _content_root(soup)

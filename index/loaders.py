@@ -32,7 +32,11 @@ MAX_TITLE_CHARS = 300  # width of the title column in the database
 _SPACES = re.compile(r"[ \t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Invisible characters (zero-width, BOM, soft hyphen, bidi marks and overrides) would split
 # words silently.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# Controls that separate: file, group and record separators and NEL end a line, the unit
+# separator ends a field. Removed with the other controls, they glued two words into one.
+_LINE_SEPARATORS = re.compile("[\x1c-\x1e\x85]")
+_FIELD_SEPARATOR = "\x1f"
 _ATX_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?")
 
 
@@ -157,9 +161,19 @@ def load_bytes(name: str, data: bytes) -> LoadedDocument:
     return LoadedDocument(title=title[:MAX_TITLE_CHARS].rstrip(), blocks=blocks)
 
 
+def without_controls(text: str, *, line_break: str = "\n") -> str:
+    """`text` without control characters; those that separate lines become `line_break`, the
+    unit separator a space."""
+    text = _LINE_SEPARATORS.sub(line_break, text.replace(_FIELD_SEPARATOR, " "))
+    return _CONTROL_CHARACTERS.sub("", text)
+
+
 def clean_text(text: str) -> str:
     """NFC; one kind of newline and space; invisible characters gone; at most one blank line."""
-    text = unicodedata.normalize("NFC", CONTROL_CHARACTERS.sub("", without_unseen(text)))
+    # NFC first as well: a joiner after a decomposed accent ("o\u0301\u200dn") sits between two
+    # letters only once the accent is composed.
+    text = without_controls(without_unseen(unicodedata.normalize("NFC", text)))
+    text = unicodedata.normalize("NFC", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]  # also \r\n, \r, \u2028
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

@@ -75,3 +75,21 @@ def test_a_stray_control_byte_never_takes_the_text_after_it(mojibake: str, kept:
         "Artículo tercero.",
     ]
     assert clean_question(f"¿{mojibake} segundo?") == f"¿{kept} segundo?"
+
+
+@pytest.mark.parametrize(
+    ("separated", "read"),
+    [
+        ("línea uno\x85línea dos", "línea uno\nlínea dos"),  # NEL
+        ("registro uno\x1eregistro dos", "registro uno\nregistro dos"),
+        ("campo\x1fvalor", "campo valor"),  # the unit separator ends a field
+    ],
+)
+def test_separating_controls_keep_the_words_apart(separated: str, read: str) -> None:
+    assert clean_text(separated) == read
+    page = f"<html><body><p>{separated}</p></body></html>".encode()
+    assert load_bytes("pagina.html", page).text == " ".join(read.split())
+
+
+def test_a_joiner_after_a_decomposed_accent_goes_too() -> None:
+    assert clean_text("La educacio\u0301\u200dn pública.") == "La educación pública."
