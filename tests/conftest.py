@@ -202,6 +202,13 @@ def sqlite_template(
     return data
 
 
+@pytest.fixture
+def seeded(tmp_path: Path, sqlite_template: Path) -> Path:
+    """`tmp_path` whose `data` dir already holds the indexed seed (no embedding in each test)."""
+    shutil.copytree(sqlite_template, tmp_path / "data")
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def postgres_template(sqlite_template: Path) -> Iterator[str]:
     """A schema holding exactly the rows of `sqlite_template` (same ids, vectors and version),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -129,10 +128,8 @@ def test_a_lone_number_country_or_greeting_is_never_quoted_as_the_answer(
     assert [r["tentative"] for r in records][:1] == [False]  # "3" is not even close
 
 
-def test_a_reader_that_goes_away_ends_the_batch_quietly(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
-    shutil.copytree(sqlite_template, tmp_path / "data")  # the seed already indexed
+def test_a_reader_that_goes_away_ends_the_batch_quietly(seeded: Path) -> None:
+    tmp_path = seeded
     questions = "".join(f"fentanilo {i}\n" for i in range(200))
     process = subprocess.Popen(
         [acuerdo(), "ask", "--json", "-"],

@@ -4,7 +4,6 @@ settings a person can get wrong. Run as a user would, as a subprocess."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -30,13 +29,6 @@ def run_bytes(
         env=environment,
         timeout=300,
     )
-
-
-@pytest.fixture
-def seeded(tmp_path: Path, sqlite_template: Path) -> Path:
-    """A data dir already holding the indexed seed (no embedding in each test)."""
-    shutil.copytree(sqlite_template, tmp_path / "data")
-    return tmp_path
 
 
 def test_one_undecodable_line_gets_an_error_object_and_the_batch_goes_on(seeded: Path) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,9 @@ EMPTY = "La pregunta está vacía"
 
 
 @pytest.fixture
-def seeded(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(sqlite_template, tmp_path / "data")
+def seeded(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """conftest's `seeded`, as the environment and working folder of this process."""
+    tmp_path = seeded
     for name in ("ACUERDO_DATABASE_URL", "DATABASE_URL", "TELEGRAM_BOT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ACUERDO_DATA_DIR", str(tmp_path / "data"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -112,7 +111,7 @@ def test_indexer_killed_mid_embedding_leaves_no_partial_document(
 ) -> None:
     # A library already holding the indexed seed, on the backend under test.
     if backend == "sqlite":
-        shutil.copytree(request.getfixturevalue("sqlite_template"), tmp_path / "data")
+        request.getfixturevalue("seeded")
         env = {}
     else:
         env = {"DATABASE_URL": request.getfixturevalue("seeded_postgres_url")}
@@ -141,10 +140,8 @@ def test_indexer_killed_mid_embedding_leaves_no_partial_document(
     assert "60 pasajes" in again.stdout
 
 
-def test_deleted_index_file_is_rebuilt_from_the_database(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
-    shutil.copytree(sqlite_template, tmp_path / "data")  # the seed already indexed
+def test_deleted_index_file_is_rebuilt_from_the_database(seeded: Path) -> None:
+    tmp_path = seeded
     first = _cli(tmp_path, "ask", "fentanilo", "--json")
     out, _ = first.communicate(timeout=120)
     before = json.loads(out)["results"]

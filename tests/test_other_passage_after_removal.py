@@ -28,7 +28,7 @@ class Asked:
 
     @property
     def next_button(self) -> str:
-        return next(b["callback_data"] for b in buttons(self.reply) if b["text"] == "Otro pasaje ▶")
+        return _button(self.reply, "Otro pasaje ▶")
 
 
 async def _ask_about_nurseries(bot: RunningBot) -> Asked:
@@ -46,20 +46,27 @@ async def _ask_about_nurseries(bot: RunningBot) -> Asked:
     return Asked(reply, answer.hits)
 
 
-async def _press_next(bot: RunningBot, data: str) -> tuple[Call, Call]:
-    """Press «Otro pasaje ▶» (`data`) on the answer; the callback's answer and the edit."""
+async def _press(bot: RunningBot, data: str) -> tuple[Call, Call]:
+    """Press the button of `data` on the answer; the callback's answer and the edit."""
     pressed = await bot.press(data, user_id=USER, message=bot.fake.last_message(USER))
     edit = (await bot.fake.await_call("editMessageText", timeout=20))[0]
     return pressed, edit
 
 
+async def _next_after_removing(bot: RunningBot, index: int) -> tuple[Asked, Call, Call]:
+    """Ask, remove the document of the answer's passage `index`, then press «Otro pasaje ▶»
+    (which names the second passage); the answer, the callback's answer and the edit."""
+    asked = await _ask_about_nurseries(bot)
+    await asyncio.to_thread(bot.library.remove_document, asked.hits[index].document_id)
+    pressed, edit = await _press(bot, asked.next_button)
+    return asked, pressed, edit
+
+
 async def test_other_passage_after_a_removal_shows_the_passage_it_named(
     light_bot: RunningBot,
 ) -> None:
-    asked = await _ask_about_nurseries(light_bot)
     # The first passage's document goes; the second is still the one «Otro pasaje» leads to.
-    await asyncio.to_thread(light_bot.library.remove_document, asked.hits[0].document_id)
-    _, edit = await _press_next(light_bot, asked.next_button)
+    asked, _, edit = await _next_after_removing(light_bot, 0)
     assert asked.hits[1].text in plain(edit) and asked.hits[2].text not in plain(edit)
     # It is now the first passage left, so nothing comes before it.
     assert not [b for b in buttons(edit) if b["text"] == "◀ Anterior"]
@@ -68,9 +75,7 @@ async def test_other_passage_after_a_removal_shows_the_passage_it_named(
 async def test_other_passage_to_a_removed_passage_shows_the_one_in_its_place(
     light_bot: RunningBot,
 ) -> None:
-    asked = await _ask_about_nurseries(light_bot)
-    await asyncio.to_thread(light_bot.library.remove_document, asked.hits[1].document_id)
-    pressed, edit = await _press_next(light_bot, asked.next_button)
+    asked, pressed, edit = await _next_after_removing(light_bot, 1)
     assert pressed.get("text") != PASSAGE_GONE
     assert asked.hits[2].text in plain(edit)
 
@@ -80,7 +85,7 @@ async def test_buttons_sent_before_passage_ids_were_added_still_work(
 ) -> None:
     asked = await _ask_about_nurseries(light_bot)
     qid, position, _ = asked.next_button.split(":")[1:]
-    _, edit = await _press_next(light_bot, f"n:{qid}:{position}")
+    _, edit = await _press(light_bot, f"n:{qid}:{position}")
     assert asked.hits[1].text in plain(edit)
 
 
@@ -88,14 +93,14 @@ async def test_previous_to_a_removed_passage_steps_back_from_the_one_on_screen(
     light_bot: RunningBot,
 ) -> None:
     asked = await _ask_about_nurseries(light_bot)
-    _, second = await _press_next(light_bot, asked.next_button)
+    _, second = await _press(light_bot, asked.next_button)
     light_bot.fake.clear()
-    _, third = await _press_next(light_bot, _button(second, "Otro pasaje ▶"))
+    _, third = await _press(light_bot, _button(second, "Otro pasaje ▶"))
     assert asked.hits[2].text in plain(third)
     back = _button(third, "◀ Anterior")  # names the second passage, which now goes
     await asyncio.to_thread(light_bot.library.remove_document, asked.hits[1].document_id)
     light_bot.fake.clear()
-    _, edit = await _press_next(light_bot, back)
+    _, edit = await _press(light_bot, back)
     assert asked.hits[0].text in plain(edit), "not the passage already on screen again"
 
 

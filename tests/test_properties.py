@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from acuerdo.index.models import Document, Feedback, Passage
 from tests.botkit import RunningBot
-from tests.test_cli_boundaries import run_bytes, seeded  # noqa: F401  # fixture
+from tests.test_cli_boundaries import run_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +58,7 @@ def _decodes(line: bytes) -> bool:
     return True
 
 
-def test_cli_ask_json_gives_one_object_per_line_whatever_the_bytes(seeded: Path) -> None:  # noqa: F811
+def test_cli_ask_json_gives_one_object_per_line_whatever_the_bytes(seeded: Path) -> None:
     before = _stored(seeded / "data")
 
     @settings(FIXTURE_OK, max_examples=4)
@@ -77,7 +77,7 @@ def test_cli_ask_json_gives_one_object_per_line_whatever_the_bytes(seeded: Path)
     check()
 
 
-def test_cli_ask_takes_any_argument_bytes_without_a_traceback(seeded: Path) -> None:  # noqa: F811
+def test_cli_ask_takes_any_argument_bytes_without_a_traceback(seeded: Path) -> None:
     before = _stored(seeded / "data")
 
     @settings(FIXTURE_OK, max_examples=3)

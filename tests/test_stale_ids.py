@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -60,9 +59,9 @@ async def test_a_stale_confirmation_or_link_never_reaches_the_next_document(
 
 @pytest.mark.slow
 def test_cli_never_gives_a_removed_documents_ids_to_the_next(
-    tmp_path: Path, sqlite_template: Path, cli: InProcessCli
+    seeded: Path, cli: InProcessCli
 ) -> None:
-    shutil.copytree(sqlite_template, tmp_path / "data")  # the seed already indexed
+    tmp_path = seeded
     first, second = tmp_path / "agua.txt", tmp_path / "arboles.txt"
     first.write_text(WATER, encoding="utf-8")
     second.write_text(TREES, encoding="utf-8")
