@@ -28,7 +28,6 @@ MAX_UNPACKED_BYTES = 100 * 2**20  # what the parts of a 20 MB .docx may add up t
 MAX_MEMBERS = 10_000
 _CHUNK = 1 << 16
 _HEADING_STYLE = re.compile(r"(?:heading|t[íi]tulo|encabezado)\s*(\d)", re.I)
-# Word's "TOC 1"… ("TDC 1" in Spanish Word), LibreOffice's "Contents 1" ("Contenido 1").
 _W = {"w": nsmap["w"]}
 # Compiled with the namespace: python-docx's own element classes take no `namespaces` argument
 # in `xpath`, plain lxml elements (content controls) need one; a compiled XPath serves both.
@@ -39,6 +38,10 @@ _NUMBERING = etree.XPath("./w:pPr/w:numPr", namespaces=_W)
 _VERTICAL_MERGE = etree.XPath("./w:tcPr/w:vMerge", namespaces=_W)
 _GRID_BEFORE = etree.XPath("./w:trPr/w:gridBefore/@w:val", namespaces=_W)
 _GRID_SPAN = etree.XPath("./w:tcPr/w:gridSpan/@w:val", namespaces=_W)
+_BLOCK_TAGS = frozenset({qn("w:p"), qn("w:tbl")})
+_ROW_TAGS = frozenset({qn("w:tr")})
+_CELL_TAGS = frozenset({qn("w:tc")})
+# Word's "TOC 1"… ("TDC 1" in Spanish Word), LibreOffice's "Contents 1" ("Contenido 1").
 _TOC_STYLE = re.compile(r"(?:toc|tdc|contents|contenido)\s*\d|toc heading|tdc encabezado")
 
 
@@ -113,24 +116,14 @@ def _is_item(paragraph: _Paragraph) -> bool:
 
 def _elements(element: Any, document: DocxDocument) -> Iterator[_Paragraph | Any]:
     """Paragraphs and tables (`w:tbl` elements) in document order, also those inside content
-    controls (w:sdt), which python-docx's own iteration skips: templates and forms keep their
-    text in them. A table of contents, whether a content control or paragraphs in TOC styles,
-    is left out: a list of section titles matches every question and answers none."""
-    for child in element.iterchildren():
-        if child.tag == qn("w:p"):
-            paragraph = _Paragraph(child, Paragraph(child, document))
-            if not _TOC_STYLE.fullmatch(_style_name(paragraph)):
-                yield paragraph
-        elif child.tag == qn("w:tbl"):
+    controls, but no table of contents (see `_wrapped`; paragraphs in TOC styles neither)."""
+    for child in _wrapped(element, _BLOCK_TAGS):
+        if child.tag == qn("w:tbl"):
             yield child
-        elif child.tag == qn("w:sdt"):
-            gallery = _TOC_GALLERY(child)
-            contents = any("contents" in str(value).lower() for value in gallery)
-            if not contents and not _unfilled(child):
-                for content in child.iterchildren(qn("w:sdtContent")):
-                    yield from _elements(content, document)
-        elif child.tag == qn("w:customXml"):
-            yield from _elements(child, document)
+            continue
+        paragraph = _Paragraph(child, Paragraph(child, document))
+        if not _TOC_STYLE.fullmatch(_style_name(paragraph)):
+            yield paragraph
 
 
 def _style_name(paragraph: _Paragraph) -> str:
@@ -197,17 +190,22 @@ def _grid_value(element: Any, path: etree.XPath, default: int) -> int:
     return int(found[0]) if found and str(found[0]).isdecimal() else default
 
 
-def _wrapped(element: Any, tag: str) -> Iterator[Any]:
-    """`element`'s children of `tag`, also those inside content controls (a repeating section
-    holds whole rows, a cell control one cell) and custom XML, as Word shows them."""
+def _wrapped(element: Any, tags: frozenset[str]) -> Iterator[Any]:
+    """`element`'s children with one of `tags`, in document order, also those inside content
+    controls (w:sdt) and custom XML, which python-docx's own iteration skips: templates and forms
+    keep their paragraphs in them, a repeating section whole rows, a cell control one cell. A
+    control still showing its prompt, or holding a table of contents (a list of section titles
+    matches every question and answers none), is left out."""
     for child in element.iterchildren():
-        if child.tag == tag:
+        if child.tag in tags:
             yield child
-        elif child.tag == qn("w:sdt") and not _unfilled(child):
-            for content in child.iterchildren(qn("w:sdtContent")):
-                yield from _wrapped(content, tag)
+        elif child.tag == qn("w:sdt"):
+            contents = any("contents" in str(value).lower() for value in _TOC_GALLERY(child))
+            if not contents and not _unfilled(child):
+                for content in child.iterchildren(qn("w:sdtContent")):
+                    yield from _wrapped(content, tags)
         elif child.tag == qn("w:customXml"):
-            yield from _wrapped(child, tag)
+            yield from _wrapped(child, tags)
 
 
 def _table_rows(table: Any, document: DocxDocument) -> Iterator[Block]:
@@ -215,11 +213,11 @@ def _table_rows(table: Any, document: DocxDocument) -> Iterator[Block]:
     cell once; a cell merged down from the row above repeats that cell's text, so every row
     stands alone as a passage. Nested tables follow their row."""
     above: dict[int, str] = {}  # grid column → text of the cell whose vertical merge it is in
-    for row in _wrapped(table, qn("w:tr")):
+    for row in _wrapped(table, _ROW_TAGS):
         column = _grid_value(row, _GRID_BEFORE, 0)
         cells: list[str] = []
         nested: list[Any] = []
-        for cell in _wrapped(row, qn("w:tc")):
+        for cell in _wrapped(row, _CELL_TAGS):
             merge = _VERTICAL_MERGE(cell)
             if merge and merge[0].get(qn("w:val"), "continue") == "continue":
                 text = above.get(column, "")
