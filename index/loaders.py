@@ -23,7 +23,11 @@ from acuerdo.index.errors import (
     UnsupportedFormatError,
 )
 from acuerdo.index.source_files import check_size, read_source
-from acuerdo.index.unseen_characters import without_unseen
+from acuerdo.index.unseen_characters import (
+    without_escapes,
+    without_invisible,
+    without_unseen,
+)
 
 MAX_NAME_CHARS = 120
 MAX_TITLE_CHARS = 300  # width of the title column in the database
@@ -172,8 +176,8 @@ def clean_text(text: str) -> str:
     """NFC; one kind of newline and space; invisible characters gone; at most one blank line."""
     # NFC first as well: a joiner after a decomposed accent ("o\u0301\u200dn") sits between two
     # letters only once the accent is composed.
-    text = without_controls(without_unseen(unicodedata.normalize("NFC", text)))
-    text = unicodedata.normalize("NFC", text)
+    text = without_controls(without_escapes(unicodedata.normalize("NFC", text)))
+    text = unicodedata.normalize("NFC", without_invisible(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]  # also \r\n, \r, \u2028
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

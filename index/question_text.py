@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from acuerdo.index.unseen_characters import without_unseen
+from acuerdo.index.unseen_characters import without_escapes, without_invisible
 
 _SPACING_CONTROL = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
 # The other C0/C1 controls, and lone surrogates from undecodable bytes.
@@ -20,8 +20,8 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 def clean_question(question: str) -> str:
     """The question's visible text on one line, single-spaced; empty when nothing is left."""
-    text = _SPACING_CONTROL.sub(" ", without_unseen(question))
-    text = without_unseen(_CONTROL.sub("", text))  # a control may have kept a word in two
+    text = _SPACING_CONTROL.sub(" ", without_escapes(question))
+    text = without_invisible(_CONTROL.sub("", text))
     return " ".join(text.split())
 
 

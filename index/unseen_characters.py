@@ -30,7 +30,19 @@ INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066
 JOINER_IN_WORD = re.compile(r"(?<=\w)[\u200c\u200d]+(?=\w)")
 
 
+def without_escapes(text: str) -> str:
+    """`text` without terminal escape sequences, each removed whole. Readers remove these before
+    control characters (ESC is one), and invisible characters after (see `without_invisible`)."""
+    return ESCAPE_SEQUENCE.sub("", text)
+
+
+def without_invisible(text: str) -> str:
+    """`text` without invisible characters and in-word joiners. Run after a reader's removal of
+    control characters: a NUL between a letter and a joiner would otherwise keep the joiner."""
+    return JOINER_IN_WORD.sub("", INVISIBLE.sub("", text))
+
+
 def without_unseen(text: str) -> str:
     """`text` without escape sequences and invisible characters (control characters stay: what
     they mean, a space or nothing, depends on the reader)."""
-    return JOINER_IN_WORD.sub("", INVISIBLE.sub("", ESCAPE_SEQUENCE.sub("", text)))
+    return without_invisible(without_escapes(text))

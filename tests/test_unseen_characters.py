@@ -93,3 +93,8 @@ def test_separating_controls_keep_the_words_apart(separated: str, read: str) -> 
 
 def test_a_joiner_after_a_decomposed_accent_goes_too() -> None:
     assert clean_text("La educacio\u0301\u200dn pública.") == "La educación pública."
+
+
+def test_a_control_beside_a_joiner_leaves_one_word_in_documents_as_in_questions() -> None:
+    assert clean_question("¿qué del fenta\x00\u200dnilo?") == "¿qué del fentanilo?"
+    assert clean_text("El fenta\x00\u200dnilo cruza.") == "El fentanilo cruza."
