@@ -151,10 +151,10 @@ async def _other_passage(
         await query.answer(NOT_YOURS)
         return
     shown = [hit.passage_id for hit in answer.hits]
-    current = _shown_passage(message, qid)
     if target and target[0] in shown:
         position = shown.index(target[0])
-    elif target and current in shown:  # one step from the passage on screen, as pressed
+    elif target and (current := _shown_passage(message, qid)) in shown:
+        # One step from the passage on screen, in the direction pressed.
         back = _is_previous(message, query.data)
         position = min(max(shown.index(current) + (-1 if back else 1), 0), len(shown) - 1)
     elif target and 0 < len(shown) <= position:
