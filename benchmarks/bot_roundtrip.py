@@ -353,11 +353,7 @@ async def run(args: argparse.Namespace) -> str:
                 library = await asyncio.to_thread(Library.open, settings)
             else:  # as `acuerdo bot` (bot.app.run_bot) does
                 library = Library.open(settings)
-            secondary = library.secondary
-            encoders = (library.embedder, secondary)
-            facts.append(
-                ("encoders", " + ".join(f"`{e.model_id}`" for e in encoders if e is not None))
-            )
+            facts.append(("encoder", f"`{library.embedder.model_id}`"))
             plain_ask = library.ask
             asks = AskLog()
             asks.wrap(library)

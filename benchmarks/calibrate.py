@@ -141,7 +141,6 @@ def build_library(
     no_seeds.mkdir(parents=True, exist_ok=True)
     settings = Settings(  # type: ignore[call-arg]
         ACUERDO_DATA_DIR=data_dir,
-        ACUERDO_SECONDARY_MODEL="none",
         **({} if SEED_KEY in documents else {"ACUERDO_SEEDS_DIR": no_seeds}),
     )
     library = Library.open(settings)

@@ -800,13 +800,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = {k: len(v) for k, v in pool.items()}
     data = CACHE / "data"
     shutil.rmtree(data, ignore_errors=True)
-    settings = Settings(ACUERDO_DATA_DIR=data, ACUERDO_SECONDARY_MODEL="none")  # type: ignore[call-arg]
+    settings = Settings(ACUERDO_DATA_DIR=data)  # type: ignore[call-arg]
     embedder = CachedEmbedder(
         load_embedder(settings.embedding_model, batch_size=settings.embed_batch_size),
         CACHE / "vectors.sqlite",
     )
     started = time.perf_counter()
-    library = Library.open(settings, embedder=embedder, secondary=None)
+    library = Library.open(settings, embedder=embedder)
     sources: dict[int, str] = {d.id: "eval" for d in library.documents()}
     for path in sorted(DOCS.iterdir()):
         if path.suffix in (".md", ".txt", ".html") and path.name != "SUMMARIES.md":

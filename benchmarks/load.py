@@ -1,8 +1,8 @@
 """Load benchmark: 200 users × 10 questions pushed at once through the fake Bot API server.
 
 The real application (`bot.app.build_application`) polls tests/fake_telegram.py's FakeTelegram
-over HTTP on 127.0.0.1, as tests/botkit.py's `running_bot` does, with the real bundled encoders
-(e5 + USE) and the seed communiqué, on SQLite and/or PostgreSQL. Every update is pushed at once;
+over HTTP on 127.0.0.1, as tests/botkit.py's `running_bot` does, with the real bundled encoder
+(e5) and the seed communiqué, on SQLite and/or PostgreSQL. Every update is pushed at once;
 the script then waits until every chat has one `sendMessage` per question and reports:
 
 * replies per kind (quote, "nothing found", encoder queue full, flood limit, failed sends);
@@ -48,7 +48,6 @@ from benchmarks.benchlib import REPO, CpuMeter, md_table, ms, percentile, secs
 if TYPE_CHECKING:
     from acuerdo.index import Library
     from acuerdo.index.embedding import E5SmallEmbedder
-    from acuerdo.index.use_encoder import UniversalSentenceEncoder
     from tests.fake_telegram import FakeTelegram
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -350,7 +349,6 @@ async def run_database(
     database: str,
     args: argparse.Namespace,
     e5: E5SmallEmbedder,
-    use: UniversalSentenceEncoder,
 ) -> DatabaseRun:
     from acuerdo.bot.app import build_application
     from acuerdo.index import Library, Settings
@@ -374,7 +372,7 @@ async def run_database(
             settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
             print(f"[load:{database}] opening the library (seeding)…", file=sys.stderr)
             started = time.perf_counter()
-            library = await asyncio.to_thread(Library.open, settings, embedder=e5, secondary=use)
+            library = await asyncio.to_thread(Library.open, settings, embedder=e5)
             open_seconds = time.perf_counter() - started
             questions = list(IN_SCOPE + OUT_OF_SCOPE)
             for question in questions[:10]:
@@ -542,7 +540,7 @@ def report(runs: Sequence[DatabaseRun], facts: list[tuple[str, str]], args: Any)
             md_table(["machine", "value"], facts),
             f"{args.users} simulated users each send {args.per_user} questions; all "
             f"{total} updates are pushed to the fake Bot API at once (round-robin over users), "
-            "and the real application (`bot.app.build_application`, real e5 + USE, seed "
+            "and the real application (`bot.app.build_application`, real e5, seed "
             "communiqué) polls them. Latency: push → the fake's `Call.timestamp` of the "
             "`sendMessage` reply. `answered` = a quote or a reasoned «nothing found» (the "
             "questions include out-of-scope ones); `busy` = «Hay muchas preguntas en cola» "
@@ -647,20 +645,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> str:
     from acuerdo.index.embedding import E5SmallEmbedder
-    from acuerdo.index.use_encoder import UniversalSentenceEncoder
 
     benchlib.strip_proxy_env()
     facts = benchlib.machine_facts()
     e5 = E5SmallEmbedder()
-    use = UniversalSentenceEncoder()
-    use.warm_up()
-    facts.append(("encoders", f"`{e5.model_id}` + `{use.model_id}`"))
+    facts.append(("encoder", f"`{e5.model_id}`"))
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     results = []
     for database in databases:
         quiet = benchlib.wait_for_quiet(args.wait_quiet)
         facts.append((f"machine before {database}", quiet))
-        results.append(await run_database(database, args, e5, use))
+        results.append(await run_database(database, args, e5))
     return report(results, facts, args)
 
 

@@ -65,7 +65,6 @@ def bench_queries(
     """ask() next to the bare query encodings and the search without the log write."""
     primary = library.embedder
     # Direct attribute reads: a benchmark whose subject moved must fail, not skip quietly.
-    secondary: Embedder | None = library.secondary
     retriever = library.retriever
     corpus = library.corpus()
     lexical = corpus.lexical
@@ -78,8 +77,6 @@ def bench_queries(
             # that the insert does not overlap (and slow) the bare encoder timings below.
             timings["log_write"] = _timed(flush_log)
             timings["embed_primary"] = _timed(lambda q=question: primary.embed_queries([q]))
-            if secondary is not None:
-                timings["embed_secondary"] = _timed(lambda q=question: secondary.embed_queries([q]))
             timings["search"] = _timed(
                 lambda q=question: retriever.search(library.corpus(), q, k=5)
             )
@@ -132,17 +129,15 @@ EVAL_SETS = {
 }
 
 
-def report_trade_off(configurations: dict[str, tuple[Library, QueryResult]]) -> str:
-    """Latency ratio next to retrieval quality, for each second-encoder setting."""
-    rows: list[list[object]] = []
-    for label, (library, result) in configurations.items():
-        ask50, emb50 = p50(result.samples["ask"]), p50(result.samples["embed_primary"])
-        rows.append([label, ms(ask50), ms(emb50), f"{ask50 / emb50:.2f}", *_quality(library)])
+def report_trade_off(library: Library, result: QueryResult) -> str:
+    """Latency ratio next to retrieval quality (the second encoder, once compared here, is
+    gone: README)."""
+    ask50, emb50 = p50(result.samples["ask"]), p50(result.samples["embed_primary"])
+    rows = [["e5 (shipped)", ms(ask50), ms(emb50), f"{ask50 / emb50:.2f}", *_quality(library)]]
     sets = " / ".join(EVAL_SETS)
     return "\n\n".join(
         [
-            "Both second-encoder settings, measured the same way (same process, same e5 thread, "
-            f"interleaved alike); quality on the {sets} sets (`benchmarks/eval/README.md`):",
+            f"Latency next to quality on the {sets} sets (`benchmarks/eval/README.md`):",
             md_table(
                 [
                     "configuration",
@@ -189,15 +184,6 @@ def _attribution(profiler: cProfile.Profile, library: Library) -> list[tuple[str
         ("`Library.ask` (total)", LibraryClass.ask),
         ("primary encoder `embed_queries`", type(library.embedder).embed_queries),
     ]
-    secondary = library.secondary
-    if secondary is not None and type(secondary) is not type(library.embedder):
-        targets += [
-            ("second encoder `embed_queries`", type(secondary).embed_queries),
-            (
-                "second encoder `embed_passages` (highlight tie-breaks)",
-                type(secondary).embed_passages,
-            ),
-        ]
     retriever = type(library.retriever)
     targets += [
         ("`Retriever.search`", retriever.search),
@@ -250,17 +236,6 @@ def report_queries(
             "",
         ],
     ]
-    all_embed = list(s["embed_primary"])
-    if "embed_secondary" in s:
-        rows.append(
-            [
-                "second encoder `secondary.embed_queries([q])`",
-                ms(p50(s["embed_secondary"])),
-                ms(p95(s["embed_secondary"])),
-                "",
-            ]
-        )
-        all_embed = [a + b for a, b in zip(s["embed_primary"], s["embed_secondary"], strict=True)]
     rows.append(
         [
             "**p50(ask) / p50(primary embed)**",
@@ -269,14 +244,11 @@ def report_queries(
             f"≤ {TARGET_ASK_OVER_EMBED} {verdict(ratio <= TARGET_ASK_OVER_EMBED)}",
         ]
     )
-    if "embed_secondary" in s:
-        both = ask50 / p50(all_embed)
-        rows.append(["p50(ask) / p50(both encoders' query embeds)", f"{both:.2f}", "", "(info)"])
     breakdown: list[list[object]] = []
     if "search" in s:
         breakdown.append(
             [
-                "`Retriever.search` (query encoders + FAISS + BM25 + fusion + highlight)",
+                "`Retriever.search` (query encoder + FAISS + BM25 + fusion + highlight)",
                 ms(p50(s["search"])),
                 ms(p95(s["search"])),
             ]
@@ -297,8 +269,8 @@ def report_queries(
                     ms(p95(s["log_write"])),
                 ]
             )
-        rest = p50(s["search"]) - p50(all_embed)
-        breakdown.append(["search − query embeds (FAISS, BM25, fusion, highlight)", ms(rest), ""])
+        rest = p50(s["search"]) - emb50
+        breakdown.append(["search − query embed (FAISS, BM25, fusion, highlight)", ms(rest), ""])
     if "lexical" in s:
         breakdown.append(
             ["BM25 `corpus.lexical.search(q, 100)`", ms(p50(s["lexical"])), ms(p95(s["lexical"]))]
@@ -336,8 +308,8 @@ def report_queries(
             "Breakdown of `ask` (p50; differences of medians, so approximate):",
             md_table(["part", "p50", "p95"], breakdown),
             "Where `ask` spends its time, by step (one profiled pass over the questions; "
-            "cProfile slows pure-Python steps more than the C encoders; steps nest, e.g. "
-            "`highlight` includes the second encoder's passage embeds):",
+            "cProfile slows pure-Python steps more than the C encoder; steps nest, e.g. "
+            "`Retriever.search` includes `highlight`):",
             attribution,
             "<details><summary>Profile: top functions by own time</summary>\n\n"
             + profile
@@ -384,9 +356,6 @@ def bench_indexing(
     from acuerdo.index.ingest import prepare_document
 
     encoders: list[tuple[str, Embedder]] = [("primary", library.embedder)]
-    secondary = library.secondary
-    if secondary is not None:
-        encoders.append(("secondary", secondary))
     seen: set[str] = set()
     warm = synthetic.paragraphs(batch_size, seed=seed + 10_000, seen=seen)
     for _, encoder in encoders:
@@ -467,7 +436,7 @@ def report_indexing(
             "",
         ],
         [
-            "  of which encoding (both encoders, first → last progress callback)",
+            "  of which encoding (first → last progress callback)",
             secs(p50([r.encode_s for r in runs])),
             rate(int(n), p50([r.encode_s for r in runs])),
             "",
@@ -657,8 +626,8 @@ def report_cold(runs: list[ChildRun], split: ChildRun, cli: list[float], cpu: st
             f"unmeasured run to warm the OS page cache); median of {len(runs)} runs. Other "
             f"processes used {cpu} meanwhile.",
             md_table(["measure", "p50", "range", "target"], rows),
-            "What the first `ask` pays for (one more process, each encoder called once on its "
-            "own first; models load lazily on first use):",
+            "What the first `ask` pays for (one more process, the encoder called once on its "
+            "own first; the model loads lazily on first use):",
             md_table(["step", "time"], split_rows),
         ]
     )
@@ -995,42 +964,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from acuerdo.index import Library, Settings
 
-        # A copy for the library with the other second-encoder setting (own files, database).
-        other_dir = root / "data-other"
-        shutil.copytree(data_dir, other_dir)
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None, ACUERDO_DATA_DIR=data_dir, ACUERDO_SEEDS_DIR=seeds
         )
         library = Library.open(settings)
         names = {"primary": library.embedder.model_id}
-        secondary = library.secondary
-        if secondary is not None:
-            names["secondary"] = secondary.model_id
         encoders = " + ".join(f"`{v}`" for v in names.values())
         facts.append(("encoders", encoders))
 
         print("[query] query latency…", file=sys.stderr)
         result = bench_queries(library, questions, rounds=args.rounds, warmup=args.warmup)
         sections["query"] = report_queries(result, len(questions), args.rounds, source, encoders)
-        # The same measurements for the other second-encoder setting, for the trade-off table.
-        other_setting = "use" if secondary is None else "none"
-        print(f"[query] the same with ACUERDO_SECONDARY_MODEL={other_setting}…", file=sys.stderr)
-        other = Library.open(
-            Settings(  # type: ignore[call-arg]
-                _env_file=None,
-                ACUERDO_DATA_DIR=other_dir,
-                ACUERDO_SEEDS_DIR=seeds,
-                ACUERDO_SECONDARY_MODEL=other_setting,
-            ),
-            embedder=library.embedder,
-        )
-        other_result = bench_queries(other, questions, rounds=args.rounds, warmup=args.warmup)
-        configurations = {
-            f"default (`ACUERDO_SECONDARY_MODEL={settings.secondary_model}`)": (library, result),
-            f"`ACUERDO_SECONDARY_MODEL={other_setting}`": (other, other_result),
-        }
-        sections["query"] += "\n\n" + report_trade_off(configurations)
-        other.close()
+        sections["query"] += "\n\n" + report_trade_off(library, result)
 
         print("[query] indexing throughput…", file=sys.stderr)
         runs, roles, refresh_s = bench_indexing(

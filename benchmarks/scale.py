@@ -2,9 +2,8 @@
 
 The corpus (vectors from the bundled e5, Spanish texts, a SQLite database) is built once and
 cached by `benchmarks/scale_corpus.py`. The library runs as shipped: `Settings()` with no
-overrides but the data folder (so no second encoder unless the shipped default says so), the
-real `Library.open` / `Library.ask` / `Library.add_document`, each start in a fresh process so
-its memory and time are those of a real start. Measured in one run:
+overrides but the data folder, the real `Library.open` / `Library.ask` / `Library.add_document`,
+each start in a fresh process so its memory and time are those of a real start. Measured in one run:
 
 * first start (no index files: vectors read from the database, IVF trained, BM25 built, files
   written) and restart (index files saved), split into stages, with RSS and index file sizes;
@@ -144,14 +143,13 @@ def child(phase: str, data_dir: Path, options: dict[str, Any]) -> dict[str, Any]
     embedder.embed_queries(["hola"])
     result: dict[str, Any] = {
         "model": embedder.model_id,
-        "secondary_model": settings.secondary_model,
         "model_load": time.perf_counter() - started,
         "memory_before_open": memory_mib(),
     }
     timers = Timers()
     with CpuMeter() as meter, instrumented(timers):
         started = time.perf_counter()
-        library = Library.open(settings, embedder=embedder)  # the second encoder as configured
+        library = Library.open(settings, embedder=embedder)
         result["open"] = time.perf_counter() - started
     corpus = library.corpus()
     result |= {
@@ -159,7 +157,6 @@ def child(phase: str, data_dir: Path, options: dict[str, Any]) -> dict[str, Any]
         "open_cpu": meter.describe(),
         "passages": len(corpus),
         "approximate": corpus.vectors.approximate,
-        "secondary_index": corpus.secondary is not None,
         "memory_after_open": memory_mib(),
         "files": {p.name: p.stat().st_size for p in sorted(data_dir.iterdir()) if p.is_file()},
     }
@@ -413,7 +410,6 @@ def run(args: argparse.Namespace) -> str:
     files = first["files"]
     facts += [
         ("encoder (shipped default)", f"`{first['model']}`"),
-        ("second encoder (shipped default)", f"`{first['secondary_model']}`"),
         (
             "corpus",
             f"{first['passages']:,} passages in {args.passages // args.passages_per_document:,} "

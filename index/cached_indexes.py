@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +23,6 @@ from acuerdo.index.lexical_file import LexicalMeta, load_lexical, save_lexical
 from acuerdo.index.models import Passage
 from acuerdo.index.vectors import IndexMeta, VectorIndex
 
-SECONDARY_FILE = "vectors-secondary.faiss"
 LEXICAL_FILE = "lexical.bm25"
 
 
@@ -34,11 +32,6 @@ def lexical_text(text: str, heading: str | None) -> str:
     Only the lexical side: adding titles or neighbours to the embedded text made ranking worse.
     """
     return text if not heading else f"{heading}\n{text}"
-
-
-def secondary_file(vector_file: Path | None) -> Path | None:
-    """Where the second encoder's index is saved, beside the main one."""
-    return None if vector_file is None else vector_file.with_name(SECONDARY_FILE)
 
 
 def lexical_file(vector_file: Path | None) -> Path | None:
@@ -53,7 +46,6 @@ def vectors_from(
     path: Path | None,
     meta: IndexMeta,
     model_id: str,
-    column: Any,
     on_rebuild: Callable[[str], None] | None = None,
 ) -> VectorIndex:
     """The saved index when it matches `meta` exactly; else one built from the stored vectors."""
@@ -62,7 +54,7 @@ def vectors_from(
         return loaded[0]
     if on_rebuild is not None and len(ids):
         on_rebuild(f"Construyendo el índice vectorial desde la base de datos ({len(ids)} pasajes)…")
-    matrix = stored_vectors(session, ids, model_id=model_id, column=column, dim=meta.dim)
+    matrix = stored_vectors(session, ids, model_id=model_id, dim=meta.dim)
     vectors = VectorIndex.build(meta.dim, ids, matrix)
     if path is not None:
         vectors.save(path, meta)
@@ -70,13 +62,13 @@ def vectors_from(
 
 
 def stored_vectors(
-    session: Session, ids: npt.NDArray[np.int64], *, model_id: str, column: Any, dim: int
+    session: Session, ids: npt.NDArray[np.int64], *, model_id: str, dim: int
 ) -> Matrix:
     """The vectors of `ids` streamed from the database into one matrix (the session's snapshot
     is the one the passages were read in: index/db.py)."""
     matrix = np.empty((len(ids), dim), dtype=np.float32)
     query = (
-        select(Passage.id, column)
+        select(Passage.id, Passage.embedding)
         .where(Passage.model_id == model_id)
         .order_by(Passage.id)
         .execution_options(yield_per=5000)

@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./data"), validation_alias="ACUERDO_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     embedding_model: str = Field(default=BUNDLED_MODEL, validation_alias="ACUERDO_EMBEDDING_MODEL")
-    secondary_model: str = Field(default="none", validation_alias="ACUERDO_SECONDARY_MODEL")
+    # Not a setting any more: read only to refuse it (see `_refuse_secondary_model`).
+    removed_secondary_model: str | None = Field(
+        default=None, validation_alias="ACUERDO_SECONDARY_MODEL", exclude=True, repr=False
+    )
     query_prompt: str = Field(default="", validation_alias="ACUERDO_QUERY_PROMPT")
     passage_prompt: str = Field(default="", validation_alias="ACUERDO_PASSAGE_PROMPT")
     seeds_dir: Path | None = Field(default=None, validation_alias="ACUERDO_SEEDS_DIR")
@@ -90,6 +93,19 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("removed_secondary_model")
+    @classmethod
+    def _refuse_secondary_model(cls, value: str | None) -> None:
+        # The second encoder (multilingual USE) was removed: a deployment still asking for it
+        # must hear so at start rather than silently rank with one model. The values that
+        # meant "no second encoder" ("off" too) stay harmless.
+        if value is not None and value.strip().lower() not in ("", "none", "off"):
+            raise ValueError(
+                "el segundo modelo (USE) se retiró de acuerdo-bot y ya no se puede activar; "
+                "quite esta variable de .env o del entorno (o déjela vacía o en none)"
+            )
+        return None
 
     @field_validator("database_url")
     @classmethod

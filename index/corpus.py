@@ -9,19 +9,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acuerdo.index.cached_indexes import (
     LEXICAL_FILE,
-    SECONDARY_FILE,
     lexical_file,
     lexical_from,
     lexical_text,
-    secondary_file,
     vectors_from,
 )
-from acuerdo.index.embedding import Embedder, Matrix
+from acuerdo.index.embedding import Matrix
 from acuerdo.index.lexical import LexicalIndex, SpanishAnalyzer
 from acuerdo.index.lexical_file import LexicalMeta, save_lexical
 from acuerdo.index.models import Document, IndexState, Passage
@@ -53,7 +51,6 @@ class Corpus:
     vectors: VectorIndex
     lexical: LexicalIndex
     records: dict[int, PassageRecord]
-    secondary: VectorIndex | None = None
     # Passage id → id of the passage just before it in the same document. Spanish drops the
     # subject ("A las 13:30 horas se reunirá…"), so a paragraph is often read with its lead-in.
     previous: Mapping[int, int] = field(default_factory=dict)
@@ -71,7 +68,6 @@ def load_corpus(
     session: Session,
     *,
     dim: int,
-    secondary: Embedder | None = None,
     vector_file: Path | None = None,
     on_rebuild: Callable[[str], None] | None = None,
 ) -> Corpus:
@@ -108,19 +104,8 @@ def load_corpus(
         path=vector_file,
         meta=IndexMeta(model_id, version, len(ids), dim),
         model_id=model_id,
-        column=Passage.embedding,
         on_rebuild=on_rebuild,
     )
-    aux = None
-    if secondary is not None and _all_have_secondary(session, model_id, secondary.model_id):
-        aux = vectors_from(
-            session,
-            ids,
-            path=secondary_file(vector_file),
-            meta=IndexMeta(secondary.model_id, version, len(ids), secondary.dim),
-            model_id=model_id,
-            column=Passage.aux_embedding,
-        )
     lexical = lexical_from(
         ids,
         (lexical_text(r.text, r.heading) for r in records.values()),  # read only to rebuild
@@ -133,7 +118,6 @@ def load_corpus(
         vectors=vectors,
         lexical=lexical,
         records=records,
-        secondary=aux,
         previous=previous_passages(
             ids,
             np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows)),
@@ -142,12 +126,7 @@ def load_corpus(
     )
 
 
-def update_corpus(
-    session: Session,
-    current: Corpus,
-    *,
-    secondary: Embedder | None = None,
-) -> Corpus | None:
+def update_corpus(session: Session, current: Corpus) -> Corpus | None:
     """`current` with the database's later changes applied, or None when a full load is due.
 
     Only added passages are read; the indexes are copied and changed, never the ones serving.
@@ -166,19 +145,10 @@ def update_corpus(
     rows = _passage_rows(session, added)
     if len(rows) != len(added):
         return None  # removed again while we read: start from a consistent snapshot instead
-    if secondary is not None and (
-        current.secondary is None or any(row.aux_model_id != secondary.model_id for row in rows)
-    ):
-        return None
     dim = current.vectors.dim
     vectors = current.vectors.copy()
     vectors.remove(removed)
     vectors.add(added, _stack([row.embedding for row in rows], dim=dim))
-    aux = None
-    if secondary is not None and current.secondary is not None:
-        aux = current.secondary.copy()
-        aux.remove(removed)
-        aux.add(added, _stack([row.aux_embedding for row in rows], dim=secondary.dim))
     gone = set(removed)
     records = {pid: record for pid, record in current.records.items() if pid not in gone}
     records.update((row.id, _record(row)) for row in rows)
@@ -193,7 +163,6 @@ def update_corpus(
             added_texts=[lexical_text(row.text, row.heading) for row in rows],
         ),
         records=records,
-        secondary=aux,
         previous=previous_passages(
             np.fromiter(records, dtype=np.int64, count=count),
             np.fromiter((r.document_id for r in records.values()), dtype=np.int64, count=count),
@@ -212,9 +181,9 @@ def _passage_rows(session: Session, ids: Sequence[int]) -> list[Any]:
 
 
 def _passage_query():  # type: ignore[no-untyped-def]
-    return select(
-        *_RECORD_COLUMNS, Passage.embedding, Passage.aux_embedding, Passage.aux_model_id
-    ).join(Document, Document.id == Passage.document_id)
+    return select(*_RECORD_COLUMNS, Passage.embedding).join(
+        Document, Document.id == Passage.document_id
+    )
 
 
 def _record_query():  # type: ignore[no-untyped-def]
@@ -230,16 +199,6 @@ _RECORD_COLUMNS = (
     Passage.text,
     Passage.heading,
 )
-
-
-def _all_have_secondary(session: Session, model_id: str, secondary_id: str) -> bool:
-    missing = session.execute(
-        select(func.count(Passage.id)).where(
-            Passage.model_id == model_id,
-            or_(Passage.aux_model_id.is_(None), Passage.aux_model_id != secondary_id),
-        )
-    ).scalar_one()
-    return int(missing) == 0
 
 
 def _record(row: Any) -> PassageRecord:
@@ -259,16 +218,13 @@ def previous_passages(
     return dict(zip(ids[1:][follows].tolist(), ids[:-1][follows].tolist(), strict=True))
 
 
-def save_corpus(corpus: Corpus, vector_file: Path, *, secondary: Embedder | None) -> None:
-    """Write the vector indexes and the BM25 postings with the state they reflect (atomically,
+def save_corpus(corpus: Corpus, vector_file: Path) -> None:
+    """Write the vector index and the BM25 postings with the state they reflect (atomically,
     file by file)."""
     corpus.vectors.save(
         vector_file,
         IndexMeta(corpus.model_id, corpus.version, len(corpus.vectors), corpus.vectors.dim),
     )
-    if corpus.secondary is not None and secondary is not None:
-        meta = IndexMeta(secondary.model_id, corpus.version, len(corpus.secondary), secondary.dim)
-        corpus.secondary.save(vector_file.with_name(SECONDARY_FILE), meta)
     save_lexical(
         vector_file.with_name(LEXICAL_FILE),
         corpus.lexical,

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acuerdo.index.corpus import Corpus, PassageRecord, load_corpus, update_corpus
-from acuerdo.index.embedding import Embedder
 from acuerdo.index.hits import Hit
 from acuerdo.index.models import Document, Notification, Passage, Subscription
 from acuerdo.index.retrieval import Retriever
@@ -39,12 +38,10 @@ class TopicMatcher:
         current: Callable[[], Corpus | None],
         *,
         dim: int,
-        secondary: Embedder | None = None,
     ) -> None:
         self._retriever = retriever
         self._current = current
         self._dim = dim
-        self._secondary = secondary
 
     def __call__(self, session: Session, document: Document, new_ids: Collection[int]) -> int:
         """Queue the notifications `document` earns; returns how many."""
@@ -80,9 +77,9 @@ class TopicMatcher:
         current = self._current()
         corpus = None
         if current is not None:
-            corpus = update_corpus(session, current, secondary=self._secondary)
+            corpus = update_corpus(session, current)
         if corpus is None:
-            corpus = load_corpus(session, dim=self._dim, secondary=self._secondary)
+            corpus = load_corpus(session, dim=self._dim)
         return corpus
 
 

@@ -63,46 +63,28 @@ def prepare_document(
     )
 
 
-@dataclass(frozen=True)
-class PassageVectors:
-    """float32 bytes per passage for the main encoder and, if any, the second one."""
-
-    primary: list[bytes]
-    secondary: list[bytes] | None
-
-
 def embed_passages(
     embedder: Embedder,
     texts: Sequence[str],
     *,
     batch_size: int,
-    secondary: Embedder | None = None,
     known: Mapping[str, bytes] | None = None,
-    known_secondary: Mapping[str, bytes] | None = None,
     progress: Progress | None = None,
-) -> PassageVectors:
-    """Vectors per text, reusing stored ones (by text hash) and batching the rest."""
-    hashes = [content_hash(t) for t in texts]
-    encoders: list[tuple[Embedder, Mapping[str, bytes]]] = [(embedder, known or {})]
-    if secondary is not None:
-        encoders.append((secondary, known_secondary or {}))
-    results: list[list[bytes | None]] = [[seen.get(h) for h in hashes] for _, seen in encoders]
-    missing = [i for i in range(len(texts)) if any(r[i] is None for r in results)]
+) -> list[bytes]:
+    """float32 bytes per text, reusing stored vectors (by text hash) and batching the rest."""
+    seen = known or {}
+    result: list[bytes | None] = [seen.get(content_hash(t)) for t in texts]
+    missing = [i for i, vector in enumerate(result) if vector is None]
     total = len(texts)
     done = total - len(missing)
     if progress is not None:
         progress(done, total)
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
-        for (encoder, _), result in zip(encoders, results, strict=True):
-            todo = [i for i in batch if result[i] is None]
-            if not todo:
-                continue
-            vectors = encoder.embed_passages([texts[i] for i in todo])
-            for i, vector in zip(todo, vectors, strict=True):
-                result[i] = np.asarray(vector, dtype=np.float32).tobytes()
+        vectors = embedder.embed_passages([texts[i] for i in batch])
+        for i, vector in zip(batch, vectors, strict=True):
+            result[i] = np.asarray(vector, dtype=np.float32).tobytes()
         done += len(batch)
         if progress is not None:
             progress(done, total)
-    complete = [[v for v in result if v is not None] for result in results]
-    return PassageVectors(primary=complete[0], secondary=complete[1] if secondary else None)
+    return [v for v in result if v is not None]

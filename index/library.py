@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from acuerdo.index.answering import Answerer
 from acuerdo.index.calibration import Calibration
@@ -25,7 +24,6 @@ from acuerdo.index.served_corpus import ServedCorpus
 from acuerdo.index.startup import bring_store_up_to_date
 from acuerdo.index.subscriptions import Subscriptions
 from acuerdo.index.usage import Usage
-from acuerdo.index.use_encoder import load_secondary
 from acuerdo.index.writer import Notice
 
 
@@ -39,37 +37,29 @@ class Library:
         *,
         data_dir: Path,
         batch_size: int = 32,
-        secondary: Embedder | None = None,
         retriever: Retriever | None = None,
         read_limits: ReadLimits | None = None,
         calibration: Calibration | None = None,
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
-        self._secondary = secondary
         self._retriever = retriever or Retriever(
             embedder,
-            secondary=secondary,
             cohort=Cohort.for_embedder(embedder, cache_dir=data_dir / "cache"),
             calibration=calibration,
         )
         self._data_dir = data_dir
         self._notice: Notice | None = None
-        self._served = ServedCorpus(
-            sessions, embedder, vector_file=self.vector_file, secondary=secondary
-        )
+        self._served = ServedCorpus(sessions, embedder, vector_file=self.vector_file)
         self._log = QueryLogWriter(sessions)
         self._answerer = Answerer(sessions, self._served, self._retriever, query_log=self._log)
         self._catalogue = Catalogue(sessions, self._served)
         self._writer, self._reembedder = writers(
             sessions,
             embedder,
-            secondary=secondary,
             batch_size=batch_size,
             read_limits=read_limits,
-            on_stored=TopicMatcher(
-                self._retriever, lambda: self._served.current, dim=embedder.dim, secondary=secondary
-            ),
+            on_stored=TopicMatcher(self._retriever, lambda: self._served.current, dim=embedder.dim),
         )
         self.subscriptions = Subscriptions(sessions)
         self._usage = Usage(sessions, query_log=self._log, subscriptions=self.subscriptions)
@@ -80,7 +70,6 @@ class Library:
         settings: Settings,
         *,
         embedder: Embedder | None = None,
-        secondary: Embedder | Literal["auto"] | None = "auto",
         notice: Notice | None = None,
         calibration: Calibration | None = None,
     ) -> Library:
@@ -96,16 +85,11 @@ class Library:
                 passage_prompt=settings.passage_prompt,
                 batch_size=settings.embed_batch_size,
             )
-        if secondary == "auto":
-            secondary = load_secondary(
-                settings.secondary_model, cache_dir=settings.data_dir / "cache"
-            )
         library = cls(
             sessions,
             embedder,
             data_dir=settings.data_dir,
             batch_size=settings.embed_batch_size,
-            secondary=secondary,
             read_limits=settings.read_limits,
             calibration=calibration,
         )
@@ -116,10 +100,6 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         return self._embedder
-
-    @property
-    def secondary(self) -> Embedder | None:
-        return self._secondary
 
     def outbox(self, *, lease_seconds: float = 60.0, max_attempts: int = 5) -> Outbox:
         """The notifications waiting to be sent (for the bot's sender)."""

@@ -70,6 +70,8 @@ class Passage(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     model_id: Mapped[str] = mapped_column(String(200))
+    # The removed second encoder's vector and model: no longer written or read (new rows leave
+    # them NULL), kept so databases that have them open unchanged.
     aux_embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     aux_model_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     document: Mapped[Document] = relationship(back_populates="passages")

@@ -85,10 +85,9 @@ def _stored_text(passages: Sequence[Passage]) -> str:
 def apply_plan(
     session: Session,
     plan: Plan,
-    vectors: dict[str, tuple[bytes, bytes | None]],
+    vectors: dict[str, bytes],
     *,
     model_id: str,
-    aux_model_id: str | None,
 ) -> dict[int, int] | None:
     """Replace one document's passages as planned; None when it changed meanwhile (skipped).
 
@@ -110,12 +109,11 @@ def apply_plan(
     fresh: list[Passage] = []
     for chunk in plan.chunks:
         sha = storage.content_hash(chunk.text)
-        vector, aux = vectors[sha]
+        vector = vectors[sha]
         same = unclaimed[sha]
         row = same.pop(0) if same else Passage(document_id=document.id, text=chunk.text, sha256=sha)
         row.ordinal, row.paragraph, row.heading = chunk.ordinal, chunk.paragraph, chunk.heading
         row.embedding, row.model_id = vector, model_id
-        row.aux_embedding, row.aux_model_id = aux, aux_model_id if aux is not None else None
         (kept if row.id is not None else fresh).append(row)
     session.add_all(fresh)
     session.flush()  # new ids now, above every old one

@@ -1,5 +1,5 @@
-"""Embedding the whole library again: after a model change, a second encoder enabled or
-upgraded, or `rebuild` (index/rebuild.py plans what each document becomes).
+"""Embedding the whole library again: after a model change, or `rebuild` (index/rebuild.py plans
+what each document becomes).
 
 Reading and embedding happen before the transaction, so the old index serves until one swap;
 writers take turns with `DocumentWriter` on the same lock, and anything added meanwhile by another
@@ -33,40 +33,13 @@ class Reembedder:
         *,
         prepare: Prepare,
         write_lock: threading.Lock,
-        secondary: Embedder | None = None,
         batch_size: int = 32,
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
         self._prepare = prepare
         self._write_lock = write_lock
-        self._secondary = secondary
         self._batch_size = batch_size
-
-    def backfill_secondary(self, notice: Notice | None) -> None:
-        """Give every passage a vector of the current second encoder (once enabled or upgraded)."""
-        if self._secondary is None:
-            return
-        aux_id = self._secondary.model_id
-        with guarded(self._sessions) as session:
-            rows = session.execute(
-                select(Passage.id, Passage.text).where(
-                    (Passage.aux_model_id.is_(None)) | (Passage.aux_model_id != aux_id)
-                )
-            ).all()
-        if not rows:
-            return
-        if notice:
-            notice(f"Calculando {len(rows)} vectores del segundo modelo ({aux_id})…")
-        vectors = self._secondary.embed_passages([r.text for r in rows])
-        with self._write_lock, guarded(self._sessions) as session, session.begin():
-            storage.lock_state(session)
-            for row, vector in zip(rows, vectors, strict=True):
-                passage = session.get(Passage, row.id)
-                if passage is not None:
-                    passage.aux_embedding = vector.tobytes()
-                    passage.aux_model_id = aux_id
-            storage.bump_version(session)
 
     def rebuild(self, *, progress: Progress | None = None, notice: Notice | None = None) -> int:
         """Re-read and re-chunk every document (`index.rebuild`), re-embed it all, swap at once.
@@ -74,7 +47,6 @@ class Reembedder:
         Reading and embedding happen before the transaction; the old index serves until then.
         """
         model_id = self._embedder.model_id
-        aux_id = self._secondary.model_id if self._secondary else None
         with guarded(self._sessions) as session:
             plans = plan_documents(
                 session,
@@ -88,20 +60,14 @@ class Reembedder:
             self._embedder,
             [text for _, text in texts],
             batch_size=self._batch_size,
-            secondary=self._secondary,
             progress=progress,
         )
-        by_hash = {
-            sha: (vectors.primary[i], vectors.secondary[i] if vectors.secondary else None)
-            for i, (sha, _) in enumerate(texts)
-        }
+        by_hash = {sha: vectors[i] for i, (sha, _) in enumerate(texts)}
         with self._write_lock, guarded(self._sessions) as session, session.begin():
             state = storage.lock_state(session)
             moved: dict[int, int] = {}
             for plan in plans:
-                moved.update(
-                    apply_plan(session, plan, by_hash, model_id=model_id, aux_model_id=aux_id) or {}
-                )
+                moved.update(apply_plan(session, plan, by_hash, model_id=model_id) or {})
             move_references(session, moved)
             self._embed_stragglers(session)  # documents added or changed meanwhile
             state.model_id = model_id
@@ -110,20 +76,10 @@ class Reembedder:
 
     def _embed_stragglers(self, session: Session) -> None:
         model_id = self._embedder.model_id
-        aux_id = self._secondary.model_id if self._secondary else None
-        stale = session.execute(
-            select(Passage).where(
-                (Passage.model_id != model_id)
-                | (Passage.aux_model_id.is_(None) if aux_id else Passage.aux_model_id.isnot(None))
-            )
-        ).scalars()
+        stale = session.execute(select(Passage).where(Passage.model_id != model_id)).scalars()
         for passage in stale:
-            late = embed_passages(
-                self._embedder, [passage.text], batch_size=1, secondary=self._secondary
-            )
-            passage.embedding, passage.model_id = late.primary[0], model_id
-            passage.aux_embedding = late.secondary[0] if late.secondary else None
-            passage.aux_model_id = aux_id
+            late = embed_passages(self._embedder, [passage.text], batch_size=1)
+            passage.embedding, passage.model_id = late[0], model_id
 
     def reembed(self, *, progress: Progress | None = None) -> int:
         """Re-embed every passage with the current model; the old index serves until the swap."""
@@ -134,10 +90,8 @@ class Reembedder:
             self._embedder,
             [r.text for r in rows],
             batch_size=self._batch_size,
-            secondary=self._secondary,
             progress=progress,
         )
-        aux_id = self._secondary.model_id if self._secondary else None
         fresh = {r.id: i for i, r in enumerate(rows)}
         with self._write_lock, guarded(self._sessions) as session, session.begin():
             state = storage.lock_state(session)
@@ -145,16 +99,12 @@ class Reembedder:
             for passage in session.execute(select(Passage)).scalars():
                 present += 1
                 if passage.id in fresh:
-                    passage.embedding = vectors.primary[fresh[passage.id]]
-                    aux = vectors.secondary[fresh[passage.id]] if vectors.secondary else None
+                    passage.embedding = vectors[fresh[passage.id]]
                 else:  # added meanwhile by another process: embed it here, never mix models
-                    late = embed_passages(
-                        self._embedder, [passage.text], batch_size=1, secondary=self._secondary
-                    )
-                    passage.embedding = late.primary[0]
-                    aux = late.secondary[0] if late.secondary else None
+                    passage.embedding = embed_passages(
+                        self._embedder, [passage.text], batch_size=1
+                    )[0]
                 passage.model_id = model_id
-                passage.aux_embedding, passage.aux_model_id = aux, aux_id
             state.model_id = model_id
             storage.bump_version(session)
         return present
@@ -164,7 +114,6 @@ def writers(
     sessions: SessionFactory,
     embedder: Embedder,
     *,
-    secondary: Embedder | None,
     batch_size: int,
     read_limits: ReadLimits | None,
     on_stored: OnStored | None,
@@ -174,7 +123,6 @@ def writers(
     writer = DocumentWriter(
         sessions,
         embedder,
-        secondary=secondary,
         batch_size=batch_size,
         read_limits=read_limits,
         on_stored=on_stored,
@@ -185,7 +133,6 @@ def writers(
         embedder,
         prepare=lambda name, data, title: writer.prepare(name, data, title=title),
         write_lock=write_lock,
-        secondary=secondary,
         batch_size=batch_size,
     )
     return writer, reembedder

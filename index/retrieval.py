@@ -1,4 +1,4 @@
-"""Question → ranked hits: dense, second-encoder and lexical search, rank fusion, outcome."""
+"""Question → ranked hits: dense and lexical search, rank fusion, outcome."""
 
 from __future__ import annotations
 
@@ -56,13 +56,13 @@ class Retrieval:
 
 
 class Retriever:
-    """Hybrid search over a `Corpus` snapshot: reciprocal rank fusion of up to three lists."""
+    """Hybrid search over a `Corpus` snapshot: reciprocal rank fusion of a dense and a lexical
+    list."""
 
     def __init__(
         self,
         embedder: Embedder,
         *,
-        secondary: Embedder | None = None,
         candidates: int = 100,
         cohort: Cohort | None = None,
         calibration: Calibration | None = None,
@@ -74,7 +74,6 @@ class Retriever:
         self._one_stem_weight = one_stem_lexical_weight
         self._embedder = embedder
         self._english_lexical_weight = english_lexical_weight
-        self._secondary = secondary
         self._candidates = candidates
         self._cohort = (
             cohort if cohort is not None else Cohort.for_embedder(embedder, cache_dir=None)
@@ -111,17 +110,11 @@ class Retriever:
             return Retrieval(hits=(), outcome=Outcome.NOTHING, confidence=0.0)
         query = self._embedder.embed_queries([question])[0]
         dense = self._dense(corpus.vectors, query)
-        lists = [dense]
-        aux_query = None
-        if self._secondary is not None and corpus.secondary is not None:
-            aux_query = self._secondary.embed_queries([question])[0]
-            lists.append(self._dense(corpus.secondary, aux_query))
         # The question is analysed once; BM25, coverage, lead-in and highlight share the terms.
         terms = corpus.lexical.analyzer.terms(question)
         term_set = frozenset(terms)
         lexical_ids, lexical_scores = corpus.lexical.search_terms(terms, self._candidates)
         lexical = RankedList.of(lexical_ids.tolist(), lexical_scores.tolist())
-        lists.append(lexical)
 
         english = looks_english(question)
         # Language-aware fusion: BM25 over Spanish text says little about an English question.
@@ -139,9 +132,7 @@ class Retriever:
             else {}
         )
         fused = reciprocal_rank_fusion(
-            lists,
-            weights=[1.0] * (len(lists) - 1) + [lexical_weight],
-            vote_scales=[{}] * (len(lists) - 1) + [one_stem],
+            [dense, lexical], weights=[1.0, lexical_weight], vote_scales=[{}, one_stem]
         )
         cosine = dict(dense.scores)
         # A passage found only lexically still needs its cosine for ties (one FAISS call).
@@ -195,11 +186,8 @@ class Retriever:
                 fused[pid],
                 cosine[pid],
                 lexical.scores.get(pid, 0.0),
-                aux_query,
-                # Only the first hit is shown at once; the others settle ties for free.
-                encode_ties=position == 0,
             )
-            for position, pid in enumerate(ranked_ids[:k])
+            for pid in ranked_ids[:k]
         )
         first = candidates[0]
         runner_up = candidates[1].probability if len(candidates) > 1 else None
@@ -245,9 +233,6 @@ class Retriever:
         score: float,
         dense: float,
         lexical: float,
-        aux_query: Matrix | None,
-        *,
-        encode_ties: bool,
     ) -> Hit:
         record = corpus.records[pid]
         return Hit(
@@ -260,14 +245,7 @@ class Retriever:
             score=score,
             dense=dense,
             lexical=lexical,
-            highlight=self.highlight(
-                corpus,
-                question,
-                record.text,
-                terms=terms,
-                aux_query=aux_query,
-                encode_ties=encode_ties,
-            ),
+            highlight=self.highlight(corpus, question, record.text, terms=terms),
         )
 
     def highlight(
@@ -277,11 +255,8 @@ class Retriever:
         text: str,
         *,
         terms: frozenset[str] | None = None,
-        aux_query: Matrix | None = None,
-        encode_ties: bool = True,
     ) -> tuple[int, int] | None:
-        """The sentence sharing most question terms; ties go to the second encoder's cosine
-        (or, without `encode_ties`, to the first tied sentence)."""
+        """The sentence sharing most question terms; ties go to the first tied sentence."""
         spans = sentence_spans(text)
         if len(spans) <= 1:
             return spans[0] if spans else None
@@ -289,12 +264,4 @@ class Retriever:
         if terms is None:
             terms = frozenset(analyzer.terms(question))
         overlaps = [len(terms & set(analyzer.terms(text[s:e]))) for s, e in spans]
-        best = max(overlaps)
-        tied = [span for span, overlap in zip(spans, overlaps, strict=True) if overlap == best]
-        if len(tied) == 1 or self._secondary is None or not encode_ties:
-            return tied[0]
-        # Only ties pay for encoding sentences (about 2 ms each with USE).
-        if aux_query is None:
-            aux_query = self._secondary.embed_queries([question])[0]
-        vectors = self._secondary.embed_passages([text[s:e] for s, e in tied])
-        return tied[int(np.argmax(vectors @ aux_query))]
+        return spans[overlaps.index(max(overlaps))]

@@ -31,11 +31,9 @@ class ServedCorpus:
         embedder: Embedder,
         *,
         vector_file: Path,
-        secondary: Embedder | None = None,
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
-        self._secondary = secondary
         self._vector_file = vector_file
         self._lock = threading.Lock()
         self._corpus: Corpus | None = None
@@ -88,18 +86,15 @@ class ServedCorpus:
                     return False
                 corpus = None
                 if current is not None and not force:
-                    corpus = update_corpus(session, current, secondary=self._secondary)
+                    corpus = update_corpus(session, current)
                     if corpus is not None:
                         self._saver.submit(
-                            functools.partial(
-                                save_corpus, corpus, self._vector_file, secondary=self._secondary
-                            )
+                            functools.partial(save_corpus, corpus, self._vector_file)
                         )
                 if corpus is None:
                     corpus = load_corpus(
                         session,
                         dim=self._embedder.dim,
-                        secondary=self._secondary,
                         vector_file=self._vector_file,
                         on_rebuild=notice,
                     )

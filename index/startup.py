@@ -1,5 +1,5 @@
 """Bringing the store up to date when a process starts: the state row, re-embedding after a
-model change, the second encoder's vectors, and the seed documents, indexed once.
+model change, and the seed documents, indexed once.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def bring_store_up_to_date(
     seeds_dir: Path | None,
     notice: Notice | None = None,
 ) -> None:
-    """Create the state row, re-embed after a model change, backfill, seed once."""
+    """Create the state row, re-embed after a model change, seed once."""
     with guarded(sessions) as session, session.begin():
         state = storage.ensure_state(session, model_id)
         stored_model, seeded = state.model_id, state.seeded
@@ -31,7 +31,6 @@ def bring_store_up_to_date(
         if notice:
             notice(f"El modelo cambió ({stored_model} → {model_id}): re-embebiendo.")
         reembedder.reembed()
-    reembedder.backfill_secondary(notice)
     if not seeded:
         seed(sessions, writer, seeds_dir, notice)
 

@@ -129,20 +129,6 @@ def present_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
     return found
 
 
-def stored_secondary(
-    session: Session, hashes: Sequence[str], model_id: str | None
-) -> dict[str, bytes]:
-    """Second-encoder vectors already computed for identical passage texts."""
-    if not hashes or model_id is None:
-        return {}
-    rows = session.execute(
-        select(Passage.sha256, Passage.aux_embedding).where(
-            Passage.sha256.in_(set(hashes)), Passage.aux_model_id == model_id
-        )
-    ).all()
-    return {row.sha256: row.aux_embedding for row in rows if row.aux_embedding is not None}
-
-
 def insert_document(
     session: Session,
     *,
@@ -152,8 +138,6 @@ def insert_document(
     chunks: Sequence[Chunk],
     embeddings: Sequence[bytes],
     model_id: str,
-    secondary: Sequence[bytes] | None = None,
-    secondary_model_id: str | None = None,
     source: bytes | None = None,
 ) -> Document:
     """Add a document and its passages; the caller's transaction makes it all or nothing."""
@@ -162,9 +146,6 @@ def insert_document(
         source_name=source_name,
         sha256=sha256,
         source=None if source is None else zlib.compress(source, 6),
-    )
-    aux_vectors: Sequence[bytes | None] = (
-        secondary if secondary is not None else [None] * len(chunks)
     )
     document.passages = [
         Passage(
@@ -175,10 +156,8 @@ def insert_document(
             sha256=content_hash(chunk.text),
             embedding=vector,
             model_id=model_id,
-            aux_embedding=aux,
-            aux_model_id=secondary_model_id if aux is not None else None,
         )
-        for chunk, vector, aux in zip(chunks, embeddings, aux_vectors, strict=True)
+        for chunk, vector in zip(chunks, embeddings, strict=True)
     ]
     session.add(document)
     session.flush()

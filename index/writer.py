@@ -39,7 +39,6 @@ class DocumentWriter:
         sessions: SessionFactory,
         embedder: Embedder,
         *,
-        secondary: Embedder | None = None,
         batch_size: int = 32,
         read_limits: ReadLimits | None = None,
         on_stored: OnStored | None = None,
@@ -49,7 +48,6 @@ class DocumentWriter:
         self._read_limits = read_limits or ReadLimits()
         self._sessions = sessions
         self._embedder = embedder
-        self._secondary = secondary
         self._batch_size = batch_size
         # Within a process writers take turns here (shared with `Reembedder`); across processes
         # the state row's lock does.
@@ -83,16 +81,12 @@ class DocumentWriter:
                 return AddResult(storage.document_info(session, existing), created=False)
             hashes = [storage.content_hash(c.text) for c in prepared.chunks]
             known = storage.stored_embeddings(session, hashes, model_id)
-            aux_id = self._secondary.model_id if self._secondary else None
-            known_aux = storage.stored_secondary(session, hashes, aux_id)
         texts = [c.text for c in prepared.chunks]
         vectors = embed_passages(
             self._embedder,
             texts,
             batch_size=self._batch_size,
-            secondary=self._secondary,
             known=known,
-            known_secondary=known_aux,
             progress=progress,
         )
         with self._write_lock:
@@ -113,10 +107,8 @@ class DocumentWriter:
                         source_name=prepared.source_name,
                         sha256=prepared.sha256,
                         chunks=prepared.chunks,
-                        embeddings=vectors.primary,
+                        embeddings=vectors,
                         model_id=model_id,
-                        secondary=vectors.secondary,
-                        secondary_model_id=aux_id,
                         source=prepared.source,
                     )
                     replaced = replace_id is not None and storage.delete_document(

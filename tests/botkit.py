@@ -133,7 +133,6 @@ async def running_bot(
     embedder: Embedder,
     fake: FakeTelegram,
     *,
-    secondary: Embedder | None = None,
     notice: Notice | None = None,
     calibration: Calibration | None = None,
 ) -> AsyncIterator[RunningBot]:
@@ -142,7 +141,6 @@ async def running_bot(
         Library.open,
         settings,
         embedder=embedder,
-        secondary=secondary,
         notice=notice,
         calibration=calibration,
     )

@@ -20,7 +20,6 @@ from sqlalchemy import create_engine, text
 
 from acuerdo.index import Library, Settings
 from acuerdo.index.embedding import E5SmallEmbedder
-from acuerdo.index.use_encoder import UniversalSentenceEncoder
 from tests import pgschemas
 from tests.botkit import POSTGRES_TEMPLATE_MARKER, copy_template, make_settings, running_bot
 from tests.cli_support import InProcessCli
@@ -143,28 +142,11 @@ def fake_embedder() -> HashingEmbedder:
 
 
 @pytest.fixture
-def fake_secondary() -> HashingEmbedder:
-    return HashingEmbedder(dim=24, model_id="test/hashing-aux-24")
-
-
-@pytest.fixture
-def library(
-    database_url: str, settings_for, fake_embedder: HashingEmbedder, fake_secondary: HashingEmbedder
-) -> Iterator[Library]:  # type: ignore[no-untyped-def]
-    """A library on the parametrised database with fake encoders and the seed document."""
-    library = Library.open(
-        settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=fake_secondary
-    )
+def library(database_url: str, settings_for, fake_embedder: HashingEmbedder) -> Iterator[Library]:  # type: ignore[no-untyped-def]
+    """A library on the parametrised database with the fake encoder and the seed document."""
+    library = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder)
     yield library
     library.close()
-
-
-@pytest.fixture(scope="session")
-def use() -> UniversalSentenceEncoder:
-    """The real bundled multilingual USE, the second encoder (loaded once per test session)."""
-    encoder = UniversalSentenceEncoder()
-    encoder.warm_up()
-    return encoder
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +157,7 @@ def seeded_e5_library(
     data = tmp_path_factory.mktemp("e5data") / "data"
     shutil.copytree(sqlite_template, data)  # the seed as `sqlite_template` indexed it
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    library = Library.open(settings, embedder=e5, secondary=None)
+    library = Library.open(settings, embedder=e5)
     yield library
     library.close()
 
@@ -195,7 +177,7 @@ def sqlite_template(
     with FileLock(str(run_root / "e5-template.lock")):
         if not (data.parent / "ready").exists():
             settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-            library = Library.open(settings, embedder=request.getfixturevalue("e5"), secondary=None)
+            library = Library.open(settings, embedder=request.getfixturevalue("e5"))
             library.close()  # index files written
             library.sessions.kw["bind"].dispose()  # checkpointed and closed: safe to copy
             (data.parent / "ready").touch()
@@ -258,7 +240,7 @@ def hashing_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite data dir with the seed indexed by the hashing embedder (instant, never written)."""
     data = tmp_path_factory.mktemp("hashing") / "data"
     settings = Settings(_env_file=None, ACUERDO_DATA_DIR=data, ACUERDO_SEEDS_DIR=SEEDS)  # type: ignore[call-arg]
-    library = Library.open(settings, embedder=HashingEmbedder(), secondary=None)
+    library = Library.open(settings, embedder=HashingEmbedder())
     library.close()
     return data
 
@@ -285,9 +267,7 @@ async def bot(
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
     notices: list[str] = []
-    async with running_bot(
-        settings, e5, fake_telegram, secondary=None, notice=notices.append
-    ) as running:
+    async with running_bot(settings, e5, fake_telegram, notice=notices.append) as running:
         # The copy is used as is: nothing re-embedded, seeded again or rebuilt from the database.
         assert notices == [], notices
         yield running

@@ -60,7 +60,7 @@ async def test_a_flood_gets_one_warning_per_window(
     settings = make_settings(
         tmp_path / "data", SEEDS, fake_telegram, ACUERDO_QUESTIONS_PER_MINUTE=2
     )
-    async with running_bot(settings, e5, fake_telegram, secondary=None) as bot:
+    async with running_bot(settings, e5, fake_telegram) as bot:
         for _ in range(12):
             bot.fake.message("fentanilo", user_id=3333)
         await bot.fake.await_call(
@@ -139,7 +139,7 @@ async def test_webhook_answers_400_to_json_that_is_not_an_update(
     settings = make_settings(
         tmp_path / "data", SEEDS, fake_telegram, TELEGRAM_WEBHOOK_SECRET="s3cret"
     )
-    async with running_bot(settings, e5, fake_telegram, secondary=None) as bot:
+    async with running_bot(settings, e5, fake_telegram) as bot:
         await bot.app.updater.stop()  # type: ignore[union-attr]
         runner = web.AppRunner(make_web_app(bot.app, settings, bot.library))
         await runner.setup()

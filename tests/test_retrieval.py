@@ -25,9 +25,7 @@ LEAD_IN_DOC = (
 def lead_in_library(settings_for, tmp_path: Path) -> Library:  # type: ignore[no-untyped-def]
     empty = tmp_path / "no-seeds"
     empty.mkdir()
-    library = Library.open(
-        settings_for(ACUERDO_SEEDS_DIR=empty), embedder=HashingEmbedder(), secondary=None
-    )
+    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=HashingEmbedder())
     library.add_document("visita.txt", LEAD_IN_DOC.encode(), title="Visita")
     return library
 
@@ -128,7 +126,7 @@ def _only(settings_for, tmp_path: Path, e5, text: str) -> Iterator[Library]:  # 
     """A library holding `text` alone (no seed), closed afterwards."""
     empty = tmp_path / "no-seeds"
     empty.mkdir()
-    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=e5, secondary=None)
+    library = Library.open(settings_for(ACUERDO_SEEDS_DIR=empty), embedder=e5)
     try:
         library.add_document("nota.txt", text.encode(), title="Nota")
         yield library

@@ -144,7 +144,7 @@ def test_a_database_of_the_previous_release_is_upgraded_in_place(
             "0.9, 0.9, 1, 3.0)"
         )
     settings = settings_for(DATABASE_URL=f"sqlite:///{database}", ACUERDO_SEEDS_DIR=SEEDS)
-    library = Library.open(settings, embedder=fake_embedder, secondary=None)
+    library = Library.open(settings, embedder=fake_embedder)
     try:
         assert [p.hit.text for p in (library.passage(1), library.passage(3))] == [
             "Párrafo viejo 1.",
