@@ -15,7 +15,10 @@ question (own words, other words, English) on the fit part and on the held-out p
 - `... rare-term share`: BM25's vote times the share of the question's rarity its first passage
   holds (floor 0 or 0.5);
 - `dense PRF`: the dense query moved towards its first passages (Rocchio), searched again;
-- `dense ×w`, and a weighted fusion whose weights are chosen by cross-validation on the fit part.
+- `dense ×w`, and a weighted fusion whose weights are chosen by cross-validation on the fit part;
+- `+ heading-context list`: a third list, the same e5 query against each passage embedded with
+  its headings above its text (`heading\ntext`), and `heading-context vectors only`, that list
+  in place of the plain dense one.
 
     .venv/bin/python -m benchmarks.ranking [--out benchmarks/results/ranking.md]
 """
@@ -139,6 +142,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sentence_seconds = time.perf_counter() - started
     owner = np.array([row_of[p] for p in sentence_owner])
 
+    # Passages embedded with their headings above them: the context a reader sees.
+    started = time.perf_counter()
+    headed_matrix = embedder.embed_passages(
+        [
+            f"{corpus.records[pid].heading}\n{corpus.records[pid].text}"
+            if corpus.records[pid].heading
+            else corpus.records[pid].text
+            for pid in ids
+        ]
+    ).astype(np.float32)
+    headed_seconds = time.perf_counter() - started
+
     raw = [json.loads(line) for line in HELDOUT_QA.read_text(encoding="utf-8").splitlines() if line]
     asked: list[Asked] = []
     for item, labelled in zip(raw, load_labelled(HELDOUT_QA, HELDOUT_KEYS), strict=True):
@@ -202,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         mix: float = 0.0,
         prf: float = 0.0,
         prf_k: int = 3,
+        w_head: float = 0.0,
+        plain: bool = True,
     ) -> Variant:
         def run(a: Asked) -> list[int]:
             q = a.query
@@ -218,7 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if mix:
                 assert sentence is not None
                 scores = (1 - mix) * cosine + mix * sentence
-            lists = [(dense_list(scores), w_dense)]
+            lists = [(dense_list(scores), w_dense if plain else 0.0)]
+            if w_head:
+                lists.append((dense_list(headed_matrix @ q), w_head))
             if w_sent:
                 assert sentence is not None
                 lists.append((dense_list(sentence), w_sent))
@@ -252,6 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             w_lex_en=0.0, lex_trust=0.0
         ),
         "english no BM25 + BM25 × (0.5 + 0.5 rare-term share)": fusion(w_lex_en=0.0, lex_trust=0.5),
+        "english no BM25 + heading-context list": fusion(w_lex_en=0.0, w_head=1.0),
+        "english no BM25 + heading-context list × 0.5": fusion(w_lex_en=0.0, w_head=0.5),
+        "english no BM25, heading-context vectors only": fusion(
+            w_lex_en=0.0, w_head=1.0, plain=False
+        ),
         "dense only": fusion(w_lex=0.0),
         "lexical only (dense as tie-break)": fusion(w_dense=1e-6),
     }
@@ -264,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         f"Library: all four evaluation documents, {len(ids)} passages, {len(sentence_texts)} "
         f"sentences (embedding them took {sentence_seconds:.1f} s, "
-        f"{sentence_matrix.nbytes / 1024:.0f} KiB of float32 vectors). "
+        f"{sentence_matrix.nbytes / 1024:.0f} KiB of float32 vectors); heading-context vectors "
+        f"for every passage took {headed_seconds:.1f} s. "
         f"{sum(a.split == 'fit' for a in asked)} answerable fit questions, "
         f"{sum(a.split == 'heldout' for a in asked)} held out.",
         "",
