@@ -276,3 +276,26 @@ def test_nothing_reads_library_internals() -> None:
 def test_the_private_read_rule_sees_a_read() -> None:
     tree = ast.parse("x._hidden\nself._mine\nsuper()._base()\ngetattr(y, '_other', None)\n")
     assert [name for _, name, _ in _private_reads(tree)] == ["_hidden", "_other"]
+
+
+# One concept per module: past this a module is doing two jobs (the house style's 50–300 lines).
+MAX_MODULE_LINES = 300
+
+
+def _product_modules_over(limit: int) -> dict[str, int]:
+    lengths = {
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+    }
+    return {name: lines for name, lines in lengths.items() if lines > limit}
+
+
+def test_no_product_module_is_over_the_limit() -> None:
+    assert _product_modules_over(MAX_MODULE_LINES) == {}
+
+
+def test_the_length_rule_sees_long_modules() -> None:
+    over_50 = _product_modules_over(50)
+    assert "index/library.py" in over_50
+    assert all(lines > 50 for lines in over_50.values())
