@@ -170,6 +170,11 @@ def load_settings(**overrides: object) -> Settings:
     """`Settings()` from the environment and `.env`; SettingsError names each bad setting."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError:
+        raise SettingsError(
+            "No pude leer el archivo .env: no está en UTF-8. Guárdelo como UTF-8 y vuelva a "
+            "intentarlo."
+        ) from None  # the bytes may hold secrets: never echo them
     except ValidationError as exc:
         problems = [_describe(error) for error in exc.errors()]
         raise SettingsError(

@@ -163,7 +163,7 @@ def test_the_removed_second_encoder_asked_for_is_a_settings_error(
     with pytest.raises(SettingsError, match="ACUERDO_SECONDARY_MODEL: el segundo modelo"):
         load_settings(_env_file=None)
     monkeypatch.setenv("ACUERDO_SECONDARY_MODEL", "none")
-    assert "secondary" not in load_settings(_env_file=None).model_dump()  # not a setting now
+    assert "removed_secondary_model" not in load_settings(_env_file=None).model_dump()
 
 
 def test_the_removed_second_encoder_in_the_env_file_stops_the_start_too(
@@ -225,3 +225,12 @@ def test_an_index_file_with_corrupt_bytes_inside_is_rebuilt_not_used(
     assert "desde la base de datos" in after.stderr  # noticed and rebuilt
     assert json.loads(after.stdout) == json.loads(before.stdout)
     assert vectors.read_bytes() != bytes(blob)  # the rebuilt file replaced the corrupt one
+
+
+def test_an_env_file_not_in_utf8_stops_the_start_politely(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
+    # Latin-1 bytes, as an editor on another system may save it, with a token among them.
+    (tmp_path / ".env").write_bytes("TELEGRAM_BOT_TOKEN=123:año\n".encode("latin-1"))
+    err = _refused(cli)
+    assert "no está en UTF-8" in err and "123:" not in err
