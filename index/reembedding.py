@@ -78,8 +78,13 @@ class Reembedder:
         model_id = self._embedder.model_id
         stale = session.execute(select(Passage).where(Passage.model_id != model_id)).scalars()
         for passage in stale:
-            late = embed_passages(self._embedder, [passage.text], batch_size=1)
-            passage.embedding, passage.model_id = late[0], model_id
+            self._embed_one(passage)
+
+    def _embed_one(self, passage: Passage) -> None:
+        """One passage added meanwhile by another process, embedded inside the swap: never mix
+        models."""
+        late = embed_passages(self._embedder, [passage.text], batch_size=1)
+        passage.embedding, passage.model_id = late[0], self._embedder.model_id
 
     def reembed(self, *, progress: Progress | None = None) -> int:
         """Re-embed every passage with the current model; the old index serves until the swap."""
@@ -99,12 +104,9 @@ class Reembedder:
             for passage in session.execute(select(Passage)).scalars():
                 present += 1
                 if passage.id in fresh:
-                    passage.embedding = vectors[fresh[passage.id]]
-                else:  # added meanwhile by another process: embed it here, never mix models
-                    passage.embedding = embed_passages(
-                        self._embedder, [passage.text], batch_size=1
-                    )[0]
-                passage.model_id = model_id
+                    passage.embedding, passage.model_id = vectors[fresh[passage.id]], model_id
+                else:
+                    self._embed_one(passage)
             state.model_id = model_id
             storage.bump_version(session)
         return present
