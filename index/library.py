@@ -16,6 +16,7 @@ from acuerdo.index.follow_matching import TopicMatcher
 from acuerdo.index.hits import AddResult, Answer, DocumentInfo, PassageView, Stats
 from acuerdo.index.ingest import PreparedDocument, Progress
 from acuerdo.index.outbox import Outbox
+from acuerdo.index.pseudonyms import load_pseudonyms
 from acuerdo.index.querylog import QueryLogWriter
 from acuerdo.index.reembedding import writers
 from acuerdo.index.retrieval import Retriever
@@ -40,8 +41,10 @@ class Library:
         retriever: Retriever | None = None,
         read_limits: ReadLimits | None = None,
         calibration: Calibration | None = None,
+        pseudonym_key: str | None = None,
     ) -> None:
         self._sessions = sessions
+        self._pseudonyms = load_pseudonyms(sessions, data_dir, pseudonym_key)
         self._embedder = embedder
         self._retriever = retriever or Retriever(
             embedder,
@@ -52,7 +55,13 @@ class Library:
         self._notice: Notice | None = None
         self._served = ServedCorpus(sessions, embedder, vector_file=self.vector_file)
         self._log = QueryLogWriter(sessions)
-        self._answerer = Answerer(sessions, self._served, self._retriever, query_log=self._log)
+        self._answerer = Answerer(
+            sessions,
+            self._served,
+            self._retriever,
+            query_log=self._log,
+            pseudonyms=self._pseudonyms,
+        )
         self._catalogue = Catalogue(sessions, self._served)
         self._writer, self._reembedder = writers(
             sessions,
@@ -62,7 +71,12 @@ class Library:
             on_stored=TopicMatcher(self._retriever, lambda: self._served.current, dim=embedder.dim),
         )
         self.subscriptions = Subscriptions(sessions)
-        self._usage = Usage(sessions, query_log=self._log, subscriptions=self.subscriptions)
+        self._usage = Usage(
+            sessions,
+            query_log=self._log,
+            subscriptions=self.subscriptions,
+            pseudonyms=self._pseudonyms,
+        )
 
     @classmethod
     def open(
@@ -92,6 +106,7 @@ class Library:
             batch_size=settings.embed_batch_size,
             read_limits=settings.read_limits,
             calibration=calibration,
+            pseudonym_key=key.get_secret_value() if (key := settings.pseudonym_key) else None,
         )
         library._notice = notice
         library.initialise(seeds_dir=settings.resolved_seeds_dir, notice=notice)
@@ -133,6 +148,15 @@ class Library:
         )
         self.refresh(notice=notice)
         self._log.reserve()
+
+    def check_pseudonyms(self, *, notice: Notice | None = None) -> None:
+        """Check the askers' pseudonyms' key against the database now, not at the first question
+        (front ends serving people call it at start); SettingsError if it is not the DB's."""
+        self._pseudonyms.check()
+        if self._pseudonyms.converted_rows and notice:
+            notice(
+                f"Seudónimos de {self._pseudonyms.converted_rows} registros protegidos con clave."
+            )
 
     def corpus(self) -> Corpus:
         """The current snapshot (loaded on first use)."""

@@ -91,6 +91,17 @@ class IndexState(Base):
     )
 
 
+class PseudonymKey(Base):
+    """A single row: the fingerprint of the key the askers' pseudonyms are made with
+    (index/pseudonyms.py). Absent until a release with keyed pseudonyms first starts."""
+
+    __tablename__ = "pseudonym_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    adopted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class IdBlock(Base):
     """The next free id of a table whose rows get their ids from the process that writes them.
 

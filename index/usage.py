@@ -9,7 +9,8 @@ from acuerdo.index import storage
 from acuerdo.index.db import SessionFactory, guarded
 from acuerdo.index.hits import Stats
 from acuerdo.index.models import QueryLog
-from acuerdo.index.ownership import hash_user, owns, shown_passages
+from acuerdo.index.ownership import owns, shown_passages
+from acuerdo.index.pseudonyms import Pseudonyms
 from acuerdo.index.querylog import QueryLogWriter
 from acuerdo.index.subscriptions import Subscriptions
 
@@ -18,9 +19,15 @@ class Usage:
     """Counts over the documents, the query log, the votes and the subscriptions."""
 
     def __init__(
-        self, sessions: SessionFactory, *, query_log: QueryLogWriter, subscriptions: Subscriptions
+        self,
+        sessions: SessionFactory,
+        *,
+        query_log: QueryLogWriter,
+        subscriptions: Subscriptions,
+        pseudonyms: Pseudonyms,
     ) -> None:
         self._sessions = sessions
+        self._pseudonyms = pseudonyms
         self._log = query_log
         self._subscriptions = subscriptions
 
@@ -59,17 +66,18 @@ class Usage:
     ) -> bool:
         """Record 👍/👎 of the asker on a passage their answer showed; False otherwise (unknown
         answer, somebody else's, or a passage it never showed)."""
+        asker = self._pseudonyms.asker(user_id, chat_id)
         self._log.flush()
         with guarded(self._sessions) as session, session.begin():
             entry = session.get(QueryLog, query_id)
-            if entry is None or not owns(entry, user_id=user_id, chat_id=chat_id):
+            if entry is None or not owns(entry, asker):
                 return False
             if passage_id is not None and passage_id not in shown_passages(entry):
                 return False
             return storage.record_feedback(
                 session,
                 query_id=query_id,
-                user_hash=hash_user(user_id) or "",
+                user_hash=asker.user_hash or "",
                 helpful=helpful,
                 passage_id=passage_id,
             )

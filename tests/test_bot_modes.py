@@ -17,7 +17,9 @@ import pytest
 from aiohttp import web
 
 from acuerdo.bot.webhook import make_web_app
+from acuerdo.index.db import open_database
 from acuerdo.index.embedding import E5SmallEmbedder
+from acuerdo.index.models import PseudonymKey
 from tests.botkit import copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
 from tests.fake_telegram import DEFAULT_USER_ID, FakeTelegram, parse_html
@@ -243,3 +245,25 @@ def test_real_acuerdo_bot_process_in_webhook_mode(
             output = _stop(process)
     assert process.returncode == 0, output
     assert LONG_TOKEN.split(":")[1] not in output
+
+
+def test_real_acuerdo_bot_process_with_another_pseudonym_key_stops_at_start(
+    tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fake_telegram import no_proxy_env
+
+    no_proxy_env(monkeypatch)
+    shutil.copytree(seeded_template, tmp_path / "data")
+    sessions = open_database(f"sqlite:///{tmp_path / 'data' / 'acuerdo.db'}")
+    with sessions() as session, session.begin():  # another replica adopted its own key
+        session.add(PseudonymKey(id=1, fingerprint="0" * 32))
+    with FakeTelegram(token=LONG_TOKEN) as fake:
+        process = _bot_process(tmp_path, seeded_template, fake)
+        try:
+            output, _ = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                _stop(process)
+    assert process.returncode != 0
+    assert "ACUERDO_PSEUDONYM_KEY" in output and "Traceback" not in output
+    assert LONG_TOKEN not in output

@@ -17,7 +17,7 @@ from acuerdo.index import (
     StorageError,
 )
 from acuerdo.index.models import Document, Passage, QueryLog
-from acuerdo.index.ownership import hash_user
+from acuerdo.index.pseudonyms import load_pseudonyms
 from tests.conftest import HashingEmbedder
 
 # Three paragraphs that each stand alone (at least eight words: shorter ones join a neighbour).
@@ -150,15 +150,17 @@ def test_replace_swaps_documents_in_one_step(library: Library) -> None:
     assert [d.id for d in library.documents_titled("  nota ")] == [new.document.id]
 
 
-def test_questions_are_logged_and_replayable(library: Library) -> None:
+def test_questions_are_logged_and_replayable(library: Library, tmp_path: Path) -> None:
     answer = library.ask("  ¿Qué dijeron   sobre el fentanilo? ", user_id=42, channel="telegram")
     assert answer.question == "¿Qué dijeron sobre el fentanilo?"
     assert answer.query_id is not None
     replay = library.replay(answer.query_id, user_id=42)
     assert [h.passage_id for h in replay.hits] == [h.passage_id for h in answer.hits]
+    # A pseudonym under the data dir's key (tests/test_pseudonyms.py), not the id.
+    expected = load_pseudonyms(library.sessions, tmp_path / "data", None).user(42)
     with library.sessions() as session:
         entry = session.get(QueryLog, answer.query_id)
-        assert entry is not None and entry.user_hash == hash_user(42) != "42"
+        assert entry is not None and entry.user_hash == expected != "42"
         assert entry.channel == "telegram" and entry.latency_ms >= 0
     with pytest.raises(EmptyQuestionError):
         library.ask("   ")

@@ -125,6 +125,9 @@ class Replica:
         return counts
 
 
+PSEUDONYM_KEY = "replicas-share-this-pseudonym-key"
+
+
 def _start_replica(
     name: str, tmp_path: Path, data_dir: Path, database_url: str, fake: FakeTelegram
 ) -> Replica:
@@ -155,6 +158,8 @@ def _start_replica(
             "TELEGRAM_WEBHOOK_PORT": str(port),
             "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg",
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            # Replicas share one key for the askers' pseudonyms (index/pseudonyms.py).
+            "ACUERDO_PSEUDONYM_KEY": PSEUDONYM_KEY,
         }
     )
     output = tmp_path / f"{name}.log"
