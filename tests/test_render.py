@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from acuerdo.bot import render
+from acuerdo.bot import keyboards, render
 from acuerdo.index import (
     Answer,
     DocumentInfo,
@@ -196,3 +196,13 @@ def test_an_emoji_snippet_fits_its_units_and_keeps_the_query_word() -> None:
     cut.encode("utf-8")
     assert "fentanilo" in cut and _units(cut) <= 60 and cut.startswith("…")
     assert render.telegram_length(render.snippet("😀" * 100, "x", 9)) <= 9
+
+
+def test_the_share_button_query_is_cut_in_utf16_units() -> None:
+    question = "¿" + "🚨" * 300 + "?"
+    answer = Answer(question, True, (_hit("Uno."),), 1.0, query_id=7)
+    markup = keyboards.answer_keyboard(answer, position=0, share=True)
+    assert markup is not None
+    [share] = [b for row in markup.inline_keyboard for b in row if b.switch_inline_query]
+    assert share.switch_inline_query == "¿" + "🚨" * 99
+    assert _units(share.switch_inline_query) <= keyboards.SHARE_QUERY_LIMIT
