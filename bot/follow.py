@@ -150,10 +150,11 @@ async def stop_button(update: Update, context: BotContext) -> None:
     except NotFoundError:
         await query.answer(NOT_FOLLOWING)
         return
-    # Telegram refuses a callback answer over 200 characters; a topic may be 200 alone.
+    # Telegram refuses a callback answer over 200 UTF-16 units; a topic may be 200 emoji alone.
     name = _name(gone.topic, gone.everything)
-    short = name if len(name) <= ANSWER_TOPIC_CHARS else name[: ANSWER_TOPIC_CHARS - 1] + "…"
-    await query.answer(STOPPED.format(topic=short), show_alert=True)
+    if render.telegram_length(name) > ANSWER_TOPIC_CHARS:
+        name = render.telegram_cut(name, ANSWER_TOPIC_CHARS - 1) + "…"
+    await query.answer(STOPPED.format(topic=name), show_alert=True)
 
 
 def _name(topic: str, everything: bool) -> str:

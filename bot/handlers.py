@@ -276,7 +276,7 @@ async def error_handler(update: object, context: BotContext) -> None:
         text = "Lo siento, algo salió mal al procesar su mensaje. Inténtelo de nuevo en un momento."
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text[:200], show_alert=True)
+            await update.callback_query.answer(render.telegram_cut(text, 200), show_alert=True)
         elif update.effective_message is not None and update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, text)
     except Exception:

@@ -21,8 +21,11 @@ TITLE_CHARS = 90
 
 
 def _short(text: str, limit: int) -> str:
+    """At most `limit` UTF-16 units (Telegram's measure: an emoji counts 2)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if render.telegram_length(text) <= limit:
+        return text
+    return render.telegram_cut(text, limit - 1).rstrip() + "…"
 
 
 async def inline_query(update: Update, context: BotContext) -> None:
@@ -94,5 +97,5 @@ def _description(hit: Hit, *, tentative: bool) -> str:
     """The source line, the paragraph kept when a long title is cut; tentative ones say so."""
     where = f" — párrafo {hit.paragraph}"
     lead = f"{render.TENTATIVE_SHORT} · " if tentative else ""
-    room = max(10, 120 - len(lead) - len(where))
+    room = max(10, 120 - render.telegram_length(lead + where))
     return f"{lead}{_short(hit.document_title, room)}{where}"

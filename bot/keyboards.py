@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from acuerdo.bot.render import telegram_cut
 from acuerdo.index import Answer, Followed, OutgoingNotification, PassageView
 
 CALLBACK_LIMIT = 64
 STOP_FOLLOWING = "sg"  # callback kind: stop one subscription (bot/follow.py)
-SHARE_QUERY_LIMIT = 200
+SHARE_QUERY_LIMIT = 200  # UTF-16 units, within an inline query's 256
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def answer_keyboard(answer: Answer, *, position: int, share: bool) -> InlineKeyb
         rows.append(
             [
                 InlineKeyboardButton(
-                    "Compartir", switch_inline_query=answer.question[:SHARE_QUERY_LIMIT]
+                    "Compartir",
+                    switch_inline_query=telegram_cut(answer.question, SHARE_QUERY_LIMIT),
                 )
             ]
         )

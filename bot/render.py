@@ -1,4 +1,8 @@
-"""Pure functions: answers → Telegram HTML (escaped, within 4096 characters) or plain text."""
+"""Pure functions: answers → Telegram HTML (escaped, within Telegram's 4096) or plain text.
+
+Telegram counts every limit in UTF-16 code units, so an emoji or any other character outside
+the Basic Multilingual Plane counts 2: limits here are measured with `telegram_length`.
+"""
 
 from __future__ import annotations
 
@@ -25,10 +29,34 @@ _EXPANDABLE_FROM = 900
 _HEADING_BUDGET = 300
 
 
+def telegram_length(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (2 for an emoji or other astral character)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def telegram_prefix(text: str, limit: int) -> int:
+    """How many characters of `text` fit within `limit` UTF-16 units."""
+    if len(text) * 2 <= limit:
+        return len(text)
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def telegram_cut(text: str, limit: int) -> str:
+    """The longest prefix of `text` within `limit` UTF-16 units; a character is never halved."""
+    return text[: telegram_prefix(text, limit)]
+
+
 def _cut_at_sentence(text: str, limit: int) -> str:
-    """The longest prefix of whole sentences within `limit` (or a word cut), with an ellipsis."""
-    if len(text) <= limit:
+    """The longest prefix of whole sentences within `limit` UTF-16 units (or a word cut), with an
+    ellipsis."""
+    if telegram_length(text) <= limit:
         return text
+    limit = telegram_prefix(text, limit)  # in characters from here: each is at least one unit
     end = 0
     for _, sentence_end in sentence_spans(text):
         if sentence_end > limit - 1:
@@ -52,7 +80,15 @@ def _quote_html(hit: Hit, limit: int) -> str:
 
 
 def snippet(text: str, query: str, limit: int) -> str:
-    """At most `limit` characters of `text`, centred on the first word of `query` it contains."""
+    """At most `limit` UTF-16 units of `text`, centred on the first word of `query` it contains."""
+    chars, cut = limit, _snippet(text, query, limit)
+    while (over := telegram_length(cut) - limit) > 0:  # emoji count 2: fewer characters
+        chars -= (over + 1) // 2
+        cut = _snippet(text, query, chars)
+    return cut
+
+
+def _snippet(text: str, query: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -76,18 +112,22 @@ def source_line(hit: Hit) -> str:
 
 
 def hit_html(hit: Hit, *, position: int = 0, total: int = 1) -> str:
-    """A quoted passage with its sentence in bold, then its source; always ≤ 4096 characters."""
+    """A quoted passage with its sentence in bold, then its source; always within Telegram's
+    4096 UTF-16 units."""
     source = f"📄 <i>{escape(hit.document_title)}</i> — párrafo {hit.paragraph}"
     if total > 1:
         source += f"  ·  resultado {position + 1} de {total}"
     quote = _quote_html(hit, _QUOTE_BUDGET)
     tag = "<blockquote expandable>" if len(hit.text) > _EXPANDABLE_FROM else "<blockquote>"
     # The headings say where the quote sits; they are context, outside the quote itself.
-    heading = f"<b>{escape(hit.heading[:_HEADING_BUDGET])}</b>\n" if hit.heading else ""
+    heading = escape(telegram_cut(hit.heading or "", _HEADING_BUDGET))
+    heading = f"<b>{heading}</b>\n" if heading else ""
     message = f"{heading}{tag}{quote}</blockquote>\n{source}"
-    if len(message) > TELEGRAM_LIMIT:  # a very long title: shorten it, never the markup
+    # A very long title: shorten it, never the markup.
+    if telegram_length(message) > TELEGRAM_LIMIT:
         message = f"{heading}{tag}{quote}</blockquote>\n📄 párrafo {hit.paragraph}"
-    if len(message) > TELEGRAM_LIMIT:  # and a long heading full of "&": the quote matters most
+    # And a long heading full of "&" (or of emoji): the quote matters most.
+    if telegram_length(message) > TELEGRAM_LIMIT:
         message = f"{tag}{quote}</blockquote>\n📄 párrafo {hit.paragraph}"
     return message
 
@@ -106,7 +146,7 @@ def answer_html(answer: Answer, *, position: int = 0) -> str:
     quote = hit_html(answer.hits[position], position=position, total=len(answer.hits))
     if answer.outcome == "tentative":
         lead = f"<i>{escape(TENTATIVE_LEAD)}</i>\n"
-        if len(lead) + len(quote) <= TELEGRAM_LIMIT:
+        if telegram_length(lead + quote) <= TELEGRAM_LIMIT:
             return lead + quote
     return quote
 
@@ -126,17 +166,17 @@ def notification_html(note: OutgoingNotification) -> str:
         highlight=note.highlight,
         heading=note.heading,
     )
-    title = escape(note.document_title[:_HEADING_BUDGET])
+    title = escape(telegram_cut(note.document_title, _HEADING_BUDGET))
     if note.topic is None:
         lead = f"🔔 Nuevo documento: <i>{title}</i>. Empieza así:\n"
     else:
         lead = f"🔔 Un documento nuevo habla de «{escape(note.topic)}»: <i>{title}</i>\n"
     quote = hit_html(hit)
-    return lead + quote if len(lead) + len(quote) <= TELEGRAM_LIMIT else quote
+    return lead + quote if telegram_length(lead + quote) <= TELEGRAM_LIMIT else quote
 
 
 def followed_html(topics: Sequence[Followed]) -> str:
-    """/siguiendo: the chat's topics, numbered for /dejar."""
+    """/siguiendo: the chat's topics, numbered for /dejar (every one has its button too)."""
     if not topics:
         return (
             "No sigue ningún tema. Con /seguir &lt;tema&gt; le aviso cuando un documento nuevo "
@@ -147,7 +187,7 @@ def followed_html(topics: Sequence[Followed]) -> str:
         f"{t.number}. " + ("todos los documentos nuevos" if t.everything else escape(t.topic))
         for t in topics
     ]
-    return "\n".join(lines)
+    return _fit("\n".join(lines), FOLLOWED_MORE)
 
 
 def nothing_found_html(examples: Sequence[str] = ()) -> str:
@@ -234,11 +274,20 @@ def clipped(text: str, limit: int = QUESTION_PREVIEW_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _fit(html_text: str) -> str:
-    """Drop whole trailing lines until the message fits Telegram's limit."""
-    if len(html_text) <= TELEGRAM_LIMIT:
+# The last line of /siguiendo when its topics do not all fit; the buttons still list every one.
+FOLLOWED_MORE = "…y {n} más (cada uno tiene su botón «Dejar» debajo)."
+
+
+def _fit(html_text: str, more: str = "…") -> str:
+    """Drop whole trailing lines until the message fits Telegram's limit, then end with `more`
+    (its "{n}" says how many lines were dropped)."""
+    if telegram_length(html_text) <= TELEGRAM_LIMIT:
         return html_text
     lines = html_text.split("\n")
-    while lines and len("\n".join(lines)) + 2 > TELEGRAM_LIMIT:
-        lines.pop()
-    return "\n".join(lines) + "\n…"
+    kept = used = 0  # used: UTF-16 units of the kept lines, each with its newline
+    for line in lines:
+        size = telegram_length(line) + 1
+        if used + size + telegram_length(more.format(n=len(lines) - kept - 1)) > TELEGRAM_LIMIT:
+            break
+        used, kept = used + size, kept + 1
+    return "\n".join([*lines[:kept], more.format(n=len(lines) - kept)])

@@ -1730,7 +1730,7 @@ class FakeTelegram:
         if query_id not in self._callback_ids:
             raise _bad_request(_QUERY_TOO_OLD)
         text = params.get("text")
-        if text is not None and len(str(text)) > 200:
+        if text is not None and _utf16_len(str(text)) > 200:
             raise _bad_request("MESSAGE_TOO_LONG")
         self._callback_answers[query_id] = dict(params)
         return True

@@ -15,7 +15,7 @@ import pytest
 from acuerdo.index.embedding import E5SmallEmbedder
 from tests.botkit import ADMIN_ID, RunningBot, copy_template, make_settings, running_bot
 from tests.conftest import SEEDS
-from tests.fake_telegram import FakeTelegram, parse_html
+from tests.fake_telegram import Call, FakeTelegram, parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -199,3 +199,40 @@ async def test_two_replicas_on_postgresql_send_each_notification_once(
         assert a.library.outbox().counts() == {"sent": len(chats)}
     received = [int(c.get("chat_id")) for c in fake_telegram.calls("sendMessage") if c.ok]
     assert sorted(received) == chats  # each exactly once
+
+
+async def answered(call: Call) -> Call:
+    """`call` once the fake has answered it (its status is filled in just after it is recorded)."""
+    for _ in range(200):
+        if call.status is not None:
+            break
+        await asyncio.sleep(0.01)
+    return call
+
+
+async def test_emoji_topics_and_documents_fit_telegrams_utf16_limit(bot: RunningBot) -> None:
+    """Telegram counts UTF-16 units, an emoji 2, and so does the fake: an emoji-heavy document's
+    notification, /siguiendo with ten topics of 200 astral characters, and the stop button's
+    answer are all accepted."""
+    chat = 7007
+    for i in range(10):
+        assert "le avisaré" in await said(bot, f"/seguir {chr(0x1D41A + i) * 200}", chat)
+    listing = await answered(await bot.reply_to("/siguiendo", user_id=chat))
+    assert listing.ok, listing.error
+    text = parse_html(listing.get("text"))[0]
+    assert text.startswith("Temas que sigue") and "…y " in text and len(buttons(listing)) == 10
+    stop = await answered(await bot.press(buttons(listing)[0]["callback_data"], user_id=chat))
+    assert stop.ok and "ya no sigue" in stop.get("text"), stop.error
+
+    await asyncio.to_thread(bot.library.subscriptions.follow, EVERYTHING, "todo")
+    emoji_doc = "\n\n".join([" ".join(["Alerta 🚨🔥🌎🚧🚓 en la frontera 🚨🚨🚨."] * 40)] * 3)
+    await asyncio.to_thread(
+        bot.library.add_document, "alertas.txt", emoji_doc.encode(), title="🚨🔥" * 150
+    )
+    [note] = await bot.fake.await_call(
+        "sendMessage",
+        lambda c: str(c.get("chat_id")) == str(EVERYTHING) and c.status is not None,
+        timeout=20,
+    )
+    assert note.ok, note.error
+    assert "🚨🔥" in parse_html(note.get("text"))[0]
