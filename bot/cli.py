@@ -6,12 +6,18 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from acuerdo.bot.asking import MAX_K, bad_argument, cmd_ask
 from acuerdo.bot.render import answer_text, clipped
-from acuerdo.bot.terminal import NOT_UTF8, configure_streams, printable, undecodable
+from acuerdo.bot.terminal import (
+    NOT_UTF8,
+    configure_streams,
+    printable,
+    progress_bar,
+    undecodable,
+)
 from acuerdo.index import (
     AcuerdoError,
     Library,
@@ -23,34 +29,6 @@ from acuerdo.index import (
 )
 
 log = logging.getLogger("acuerdo")
-
-
-def _progress_bar(label: str) -> Callable[[int, int], None]:
-    """A progress callback: a bar on a terminal, else a plain line every ~10% (for logs)."""
-    if not sys.stderr.isatty():
-        last = [-1]
-
-        def report(done: int, total: int) -> None:
-            step = done * 10 // total if total else 10
-            if step != last[0]:
-                last[0] = step
-                print(f"{label}: {done}/{total} pasajes", file=sys.stderr, flush=True)
-
-        return report
-
-    from tqdm import tqdm
-
-    bar: list[tqdm] = []
-
-    def update(done: int, total: int) -> None:
-        if not bar:
-            bar.append(tqdm(total=total, desc=label, unit="pasaje", file=sys.stderr, leave=False))
-        bar[0].n = done
-        bar[0].refresh()
-        if done >= total:
-            bar[0].close()
-
-    return update
 
 
 def _notice(message: str) -> None:
@@ -65,11 +43,17 @@ def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
     if args.title is not None and undecodable(args.title):
         return bad_argument("el título", as_json=False)
     library = _open(settings)
+    failed = 0
     for raw in args.paths:
         path = Path(raw)
         label = printable(path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-        prepared = library.prepare_path(path, title=args.title)
-        result = library.add_prepared(prepared, progress=_progress_bar(label))
+        try:  # each file on its own: one bad file neither stops nor undoes the others
+            prepared = library.prepare_path(path, title=args.title)
+            result = library.add_prepared(prepared, progress=progress_bar(label))
+        except AcuerdoError as exc:
+            failed += 1
+            print(f"Error: «{label}» no se ha añadido: {exc}", file=sys.stderr)
+            continue
         doc = result.document
         verb = "añadido" if result.created else "ya estaba indexado (sin cambios)"
         print(f"[{doc.id}] {printable(doc.title)}: {doc.passages} pasajes, {verb}")
@@ -78,7 +62,7 @@ def cmd_index_add(args: argparse.Namespace, settings: Settings) -> int:
                 f"    {result.notifications} avisos para quienes siguen sus temas: esperan en la "
                 "base de datos hasta que un bot en marcha los envíe"
             )
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_index_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,7 +83,7 @@ def cmd_index_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_index_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     library = _open(settings)
-    count = library.rebuild(progress=_progress_bar("re-embebiendo"))
+    count = library.rebuild(progress=progress_bar("re-embebiendo"))
     print(f"Índice reconstruido: {count} pasajes con {library.embedder.model_id}.")
     return 0
 

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 # C0 and C1 controls (tabs and newlines are handled by the caller), bidirectional overrides and
@@ -51,3 +52,31 @@ def json_line(record: dict[str, Any]) -> str:
     """One JSON object; non-ASCII kept only when stdout is UTF-8, so the line is always valid."""
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
     return json.dumps(record, ensure_ascii=encoding != "utf8")
+
+
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    """A progress callback: a bar on a terminal, else a plain line every ~10% (for logs)."""
+    if not sys.stderr.isatty():
+        last = [-1]
+
+        def report(done: int, total: int) -> None:
+            step = done * 10 // total if total else 10
+            if step != last[0]:
+                last[0] = step
+                print(f"{label}: {done}/{total} pasajes", file=sys.stderr, flush=True)
+
+        return report
+
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc=label, unit="pasaje", file=sys.stderr, leave=False))
+        bar[0].n = done
+        bar[0].refresh()
+        if done >= total:
+            bar[0].close()
+
+    return update

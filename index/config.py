@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -142,12 +144,43 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'acuerdo.db').resolve()}"
 
+    def ensure_data_dir(self) -> Path:
+        """The data directory, created if missing; SettingsError saying what to fix if unusable."""
+        path = self.data_dir
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            problem = "es un archivo, no una carpeta"
+        except OSError as exc:
+            problem = "no se puede crear (" + _WHY.get(exc.errno or 0, "error del sistema")
+            problem += ")"
+        else:
+            if os.access(path, os.W_OK | os.X_OK):
+                return path
+            problem = "no admite escritura (sin permiso)"
+        raise SettingsError(
+            "Configuración no válida (revise .env o las variables de entorno): "
+            f"ACUERDO_DATA_DIR: «{path}» {problem}; indique una carpeta en la que se pueda "
+            "escribir (se crea si no existe)."
+        )
+
     @property
     def resolved_seeds_dir(self) -> Path:
         """Seeds bundled with the project unless another folder is configured."""
         if self.seeds_dir is not None:
             return self.seeds_dir
         return Path(__file__).resolve().parent.parent / "seeds"
+
+
+_WHY = {
+    errno.ENOENT: "esa ruta no admite carpetas nuevas",
+    errno.ENOTDIR: "una parte de la ruta es un archivo",
+    errno.EACCES: "sin permiso",
+    errno.EPERM: "sin permiso",
+    errno.EROFS: "el disco es de solo lectura",
+    errno.ENOSPC: "el disco está lleno",
+    errno.ENAMETOOLONG: "la ruta es demasiado larga",
+}
 
 
 def normalise_database_url(url: str) -> str:

@@ -124,28 +124,59 @@ class EvalReport:
 
 
 def load_labelled(qa_path: Path, keys_path: Path) -> list[LabelledQuestion]:
-    """The questions of a set with their relevant substrings."""
+    """The questions of a set with their relevant substrings; AcuerdoError naming the line."""
     try:
         keys = json.loads(keys_path.read_text(encoding="utf-8"))
-        items = [
-            json.loads(line)
-            for line in qa_path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        lines = qa_path.read_text(encoding="utf-8").splitlines()
     except (OSError, ValueError) as exc:
         raise AcuerdoError(f"No puedo leer el conjunto de evaluación: {exc}") from exc
+    if not isinstance(keys, dict) or not all(
+        isinstance(v, str) and v.strip() for v in keys.values()
+    ):
+        raise AcuerdoError(
+            f"{keys_path.name} debe ser un objeto JSON que asocie cada clave a un texto no vacío "
+            "del pasaje que responde."
+        )
+    labelled = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                labelled.append(_labelled(line, keys))
+            except ValueError as exc:
+                raise AcuerdoError(f"{qa_path.name}, línea {number}: {exc}") from None
+    return labelled
+
+
+def _labelled(line: str, keys: dict[str, str]) -> LabelledQuestion:
+    """One line of a question set; ValueError (in Spanish) saying what is wrong with it."""
     try:
-        return [
-            LabelledQuestion(
-                question=item["question"],
-                needles=tuple(_collapse(keys[key]) for key in item["relevant"]),
-                lang=item.get("lang", "es"),
-                kind=item.get("kind", ""),
-            )
-            for item in items
-        ]
-    except (KeyError, TypeError) as exc:
-        raise AcuerdoError(f"Falta la clave {exc} en el conjunto de evaluación.") from exc
+        item = json.loads(line)
+    except ValueError:
+        raise ValueError("no es JSON válido.") from None
+    if not isinstance(item, dict):
+        raise ValueError('debe ser un objeto JSON {"question": …, "relevant": […]}.')
+    question = item.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("«question» debe ser un texto no vacío.")
+    relevant = item.get("relevant")
+    if not isinstance(relevant, list):
+        raise ValueError("«relevant» debe ser una lista de claves (vacía si no hay respuesta).")
+    for key in relevant:
+        if not isinstance(key, str) or not key.strip():
+            shown = json.dumps(key, ensure_ascii=False)
+            raise ValueError(f"«relevant» tiene {shown}: cada clave debe ser un texto no vacío.")
+        if key not in keys:
+            raise ValueError(f"la clave «{key}» no está en el archivo de claves.")
+    optional = {name: item.get(name) for name in ("lang", "kind")}
+    for name, value in optional.items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"«{name}», si se indica, debe ser un texto.")
+    return LabelledQuestion(
+        question=question,
+        needles=tuple(_collapse(keys[key]) for key in relevant),
+        lang=optional["lang"] or "es",
+        kind=optional["kind"] or "",
+    )
 
 
 def relevant_rank(answer: Answer, needles: Sequence[str]) -> int | None:

@@ -91,6 +91,7 @@ class Library:
 
         `calibration` replaces the answer policy fitted for the model (experiments, tests).
         """
+        settings.ensure_data_dir()
         sessions = open_database(settings.resolved_database_url)
         if embedder is None:
             embedder = load_embedder(

@@ -5,13 +5,17 @@ model change, and the seed documents, indexed once.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from acuerdo.index import storage
 from acuerdo.index.db import SessionFactory, guarded
+from acuerdo.index.errors import DocumentError
 from acuerdo.index.loaders import SUPPORTED_EXTENSIONS
 from acuerdo.index.reembedding import Reembedder
 from acuerdo.index.writer import DocumentWriter, Notice
+
+log = logging.getLogger(__name__)
 
 
 def bring_store_up_to_date(
@@ -45,13 +49,41 @@ def seed(
 
     The flag is set only after the documents are in, so a crash mid-way seeds again on the
     next start; replicas seeding together are harmless (identical content is added once).
+    A seed that cannot be read is skipped with a warning (each document is one transaction, so
+    nothing of it is stored) and the others are indexed; the flag then stays unset, so the next
+    start tries again (the ones already in are found by their hash) until the file is fixed or
+    removed.
     """
-    for path, title in seed_files(seeds_dir):
+    try:
+        files = seed_files(seeds_dir)
+    except DocumentError as exc:
+        _warn(f"Aviso: no he indexado los documentos iniciales. {exc}", notice)
+        return
+    complete = True
+    for path, title in files:
         if notice:
             notice(f"Indexando el documento inicial «{title or path.name}»…")
-        writer.add_document(path.name, path.read_bytes(), title=title)
+        try:
+            writer.add_prepared(writer.prepare_path(path, title=title))
+        except DocumentError as exc:
+            complete = False
+            _warn(
+                f"Aviso: he omitido el documento inicial «{path.name}» de ACUERDO_SEEDS_DIR "
+                f"({seeds_dir}): {str(exc).rstrip('.')}. Corríjalo o quítelo de esa carpeta; "
+                "se volverá a intentar en el próximo arranque.",
+                notice,
+            )
+    if not complete:
+        return
     with guarded(sessions) as session, session.begin():
         storage.lock_state(session).seeded = True
+
+
+def _warn(message: str, notice: Notice | None) -> None:
+    if notice:
+        notice(message)
+    else:
+        log.warning("%s", message)
 
 
 def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
@@ -60,8 +92,14 @@ def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
         return []
     manifest = seeds_dir / "manifest.json"
     if manifest.is_file():
-        entries = json.loads(manifest.read_text(encoding="utf-8"))
-        return [(seeds_dir / e["file"], e.get("title")) for e in entries]
+        try:
+            entries = json.loads(manifest.read_text(encoding="utf-8"))
+            return [(seeds_dir / e["file"], e.get("title")) for e in entries]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise DocumentError(
+                f"No puedo leer {manifest} (de ACUERDO_SEEDS_DIR): debe ser una lista JSON, en "
+                'UTF-8, de objetos {"file": …, "title": …}; corríjalo o quítelo.'
+            ) from exc
     return [
         (p, None)
         for p in sorted(seeds_dir.iterdir())
