@@ -87,10 +87,8 @@ class Library:
         notice: Notice | None = None,
         calibration: Calibration | None = None,
     ) -> Library:
-        """Connect, load the model, index the seeds on first run and load the search index.
-
-        `calibration` replaces the answer policy fitted for the model (experiments, tests).
-        """
+        """Connect, load the model, index the seeds on first run and load the search index;
+        `calibration` replaces the answer policy fitted for the model (experiments, tests)."""
         settings.ensure_data_dir()
         sessions = open_database(settings.resolved_database_url)
         if embedder is None:
