@@ -150,6 +150,11 @@ async def _other_passage(
     except NotFoundError:
         await query.answer(NOT_YOURS)
         return
+    if not (answer.answered or answer.tentative):
+        # Logged as finding nothing ("No encontré…"): no passage was shown nor any button sent,
+        # so the press is forged; its ranked passages are not to be shown as results.
+        await query.answer(NOT_YOURS)
+        return
     shown = [hit.passage_id for hit in answer.hits]
     if target and target[0] in shown:
         position = shown.index(target[0])
@@ -186,18 +191,14 @@ def _is_previous(message: Message | None, data: str | None) -> bool:
 
 
 async def _edit_answer(message: object, answer: Answer, position: int) -> None:
-    if not isinstance(message, Message) or not answer.hits:
+    # Only an answer that quoted a passage pages through its passages; a tentative one stays
+    # introduced as the closest passage on every page.
+    if not isinstance(message, Message) or not answer.shows_passage:
         return
     position = max(0, min(position, len(answer.hits) - 1))
-    # A tentative answer stays introduced as the closest passage on every page.
-    text = (
-        render.answer_html(answer, position=position)
-        if answer.shows_passage
-        else render.hit_html(answer.hits[position], position=position, total=len(answer.hits))
-    )
     try:
         await message.edit_text(
-            text,
+            render.answer_html(answer, position=position),
             parse_mode=ParseMode.HTML,
             reply_markup=keyboards.answer_keyboard(
                 answer, position=position, share=message.chat.type == ChatType.PRIVATE

@@ -33,6 +33,18 @@ def owns(entry: QueryLog, asker: Asker) -> bool:
     return entry.user_hash is not None and entry.user_hash == asker.user_hash
 
 
+def showed_a_passage(entry: QueryLog) -> bool:
+    """Whether the answer logged in `entry` quoted a passage (confidently or tentatively).
+
+    An answer that found nothing still logs the passages it ranked, but showed none of them and
+    sent no buttons: a button naming it is forged, refused by the bot (bot/buttons.py), and
+    none of those passages can be rated.
+    """
+    return bool(entry.answered or entry.tentative) and bool(entry.passage_ids.strip())
+
+
 def shown_passages(entry: QueryLog) -> set[int]:
-    """The passage ids the answer logged in `entry` showed."""
+    """The passage ids the answer logged in `entry` showed (none when it found nothing)."""
+    if not showed_a_passage(entry):
+        return set()
     return {int(x) for x in entry.passage_ids.split(",") if x.strip().isdigit()}

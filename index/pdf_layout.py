@@ -157,11 +157,13 @@ def _drop_running_lines(
     needed = max(2, _REPEATED_SHARE * len(pages))
     result = []
     for lines, page in zip(ordered, pages, strict=True):
-        running = {
-            id(s)
-            for s in edges(lines, page)
-            if counts[_key(s.text)] >= needed or _PAGE_NUMBER.fullmatch(s.text)
-        }
+        outer = edges(lines, page)
+        numbers = {id(s) for s in outer if _PAGE_NUMBER.fullmatch(s.text)}
+        running = numbers | {id(s) for s in outer if counts[_key(s.text)] >= needed}
+        # A header or footer runs above or below a page's body: where nothing else is left
+        # (one line per page, all alike but for a number), those lines are the body.
+        if all(id(s) in running for s in lines):
+            running = numbers if any(id(s) not in numbers for s in lines) else set()
         result.append([s for s in lines if id(s) not in running])
     return result
 
@@ -202,7 +204,9 @@ def _paragraphs(lines: list[Segment]) -> list[Block]:
     # contiene?") is a heading too; below those the fonts told apart.
     for index, block in enumerate(blocks):
         following = blocks[index + 1].text if index + 1 < len(blocks) else None
-        if block.kind == "paragraph" and looks_like_heading(block.text, following):
+        # Lines alike but for their numbers ("Acta 1", "Acta 2") are siblings, not a heading.
+        sibling = following is not None and _key(following) == _key(block.text)
+        if block.kind == "paragraph" and not sibling and looks_like_heading(block.text, following):
             blocks[index] = Block("heading", block.text, 4)
     return blocks
 

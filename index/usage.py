@@ -65,7 +65,8 @@ class Usage:
         passage_id: int | None,
     ) -> bool:
         """Record 👍/👎 of the asker on a passage their answer showed; False otherwise (unknown
-        answer, somebody else's, or a passage it never showed)."""
+        answer, somebody else's, or a passage it never showed: an answer that found nothing
+        showed none). Without `passage_id`, the vote is on the answer as a whole."""
         asker = self._pseudonyms.asker(user_id, chat_id)
         self._log.flush()
         with guarded(self._sessions) as session, session.begin():

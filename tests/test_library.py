@@ -195,7 +195,9 @@ def test_feedback_and_stats(library: Library) -> None:
     answered = library.ask("robo de combustible", user_id=1)
     other = library.ask("robo de combustible", user_id=2)
     shown = answered.hits[0].passage_id
-    assert library.feedback(answered.query_id or 0, user_id=1, helpful=True, passage_id=shown)
+    # A passage is rated only if the answer showed it (not when it found nothing).
+    rated = library.feedback(answered.query_id or 0, user_id=1, helpful=True, passage_id=shown)
+    assert rated is answered.shows_passage
     assert library.feedback(answered.query_id or 0, user_id=1, helpful=False)  # vote replaced
     assert library.feedback(other.query_id or 0, user_id=2, helpful=True)
     assert not library.feedback(answered.query_id or 0, user_id=2, helpful=True)  # not theirs

@@ -163,6 +163,53 @@ def test_word_processor_pdf_with_headings_lists_header_and_footer() -> None:
     assert not [t for t in texts if glued(t, known)]
 
 
+def test_pdf_with_one_line_per_page_is_read_not_called_scanned() -> None:
+    # Every line is near the top and alike but for its number: the running-header filter took
+    # them all, and the PDF was refused as scanned. A page's only text is its body.
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    lines = [f"Acta numero {i} de la comision de seguridad" for i in range(1, 6)]
+    for line in lines:
+        pdf.add_page()
+        pdf.cell(0, 10, line)
+    chunks = chunks_of("fivepages.pdf", bytes(pdf.output()))
+    assert "\n".join(c.text for c in chunks) == "\n".join(lines)
+
+
+class Minutes(FPDF):
+    """One short body line per page between a numbered running header and a page footer."""
+
+    def header(self) -> None:
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 8, f"Comision de seguridad - sesion {self.page_no()}", align="R")
+        self.ln(20)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 10, f"Pagina {self.page_no()} de {{nb}}", align="C")
+
+
+def test_pdf_running_header_and_footer_are_dropped_around_one_line_pages() -> None:
+    pdf = Minutes()
+    bodies = [
+        "Se aprueba el orden del dia de la sesion.",
+        "Los laboratorios forenses comparten protocolos de analisis quimico.",
+        "Las autoridades aduaneras coordinan inspecciones en los cruces.",
+        "El grupo de alto nivel revisa los avances y publica un informe.",
+    ]
+    for body in bodies:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        pdf.set_y(120)
+        pdf.cell(0, 10, body)
+    chunks = chunks_of("sesiones.pdf", bytes(pdf.output()))
+    everything = "\n".join(c.text for c in chunks)
+    assert "Comision" not in everything and "Pagina" not in everything
+    assert not [c.heading for c in chunks if c.heading]
+    assert everything == "\n".join(bodies)
+
+
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Guía de trámites</title>
 <script>var x = 1;</script></head><body>
 <header><nav><a href="/">Inicio</a> · <a href="/tramites">Trámites</a></nav></header>
