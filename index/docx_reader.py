@@ -147,7 +147,9 @@ def _text(paragraph: Any) -> str:
             continue
         tag = node.tag
         if tag == qn("w:t"):
-            pieces.append(node.text or "")
+            # An entity reference is never resolved (it could name a local file): it stays a
+            # child node, and the words after it are its tail.
+            pieces.append((node.text or "") + "".join(child.tail or "" for child in node))
         elif tag in (qn("w:tab"), qn("w:ptab")):
             pieces.append("\t")
         elif tag == qn("w:noBreakHyphen"):

@@ -398,6 +398,23 @@ def test_docx_without_core_title_uses_the_stem() -> None:
     assert (loaded.title, loaded.text) == ("informe-final", "Texto.")
 
 
+def test_docx_text_after_an_unresolved_entity_is_kept() -> None:
+    """An entity is never resolved (it could name a local file), but the words after its
+    reference are the document's own."""
+    original = make_docx(lambda d: d.add_paragraph("Secreto: ENTIDAD fin de la seguridad."))
+    patched = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(original)) as source, zipfile.ZipFile(patched, "w") as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                declaration, rest = data.split(b"?>", 1)
+                doctype = b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>'
+                data = declaration + b"?>" + doctype + rest.replace(b"ENTIDAD", b"&xxe;")
+            out.writestr(item, data)
+    loaded = load_bytes("entidad.docx", patched.getvalue())
+    assert loaded.text == "Secreto: fin de la seguridad."
+
+
 @pytest.mark.parametrize("kind", ["random", "zip", "doc"])
 def test_corrupt_docx(kind: str) -> None:
     if kind == "random":
