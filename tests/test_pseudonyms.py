@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import delete, select, update
 from acuerdo.index import Library, SettingsError, load_settings
 from acuerdo.index.db import open_database
 from acuerdo.index.models import Feedback, PseudonymKey, QueryLog
-from acuerdo.index.pseudonyms import KEY_FILE, load_pseudonyms
+from acuerdo.index.pseudonyms import KEY_FILE, converted, load_pseudonyms
 from tests.conftest import HashingEmbedder
 
 KEY = "a-key-of-at-least-sixteen-characters"
@@ -132,3 +133,34 @@ def test_a_database_of_unkeyed_hashes_is_converted_once_and_old_buttons_keep_wor
     with again.sessions() as session:
         assert session.scalars(select(QueryLog.user_hash)).all() == stored  # not converted twice
     again.close()
+
+
+def test_two_processes_converting_at_once_convert_once(database_url: str, settings_for) -> None:  # type: ignore[no-untyped-def]
+    library = Library.open(settings_for(DATABASE_URL=database_url), embedder=HashingEmbedder())
+    answer = library.ask("fentanilo", user_id=42)
+    assert answer.query_id is not None and library.flush_log()
+    library.close()
+    with library.sessions() as session, session.begin():  # as a release without a key left it
+        session.execute(delete(PseudonymKey))
+        session.execute(update(QueryLog).values(user_hash=_unkeyed_user(42)))
+
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def starting(folder: str) -> None:
+        pseudonyms = load_pseudonyms(open_database(database_url), Path(folder), KEY)
+        start.wait()
+        try:
+            pseudonyms.check()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=starting, args=(f"/nonexistent/{n}",)) for n in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with library.sessions() as session:
+        stored = session.scalars(select(QueryLog.user_hash)).all()
+    assert stored == [converted(KEY.encode(), _unkeyed_user(42))]  # once, not twice
