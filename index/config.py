@@ -155,9 +155,11 @@ class Settings(BaseSettings):
             problem = "no se puede crear (" + _WHY.get(exc.errno or 0, "error del sistema")
             problem += ")"
         else:
-            if os.access(path, os.W_OK | os.X_OK):
+            # Only entering it is required: a replica or a CLI command may serve from a data dir
+            # it cannot write (its index files made elsewhere), and writes say so themselves.
+            if os.access(path, os.X_OK):
                 return path
-            problem = "no admite escritura (sin permiso)"
+            problem = "no se puede abrir (sin permiso)"
         raise SettingsError(
             "Configuración no válida (revise .env o las variables de entorno): "
             f"ACUERDO_DATA_DIR: «{path}» {problem}; indique una carpeta en la que se pueda "

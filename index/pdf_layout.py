@@ -155,17 +155,30 @@ def _drop_running_lines(
     for lines, page in zip(ordered, pages, strict=True):
         counts.update({_key(s.text) for s in edges(lines, page)})
     needed = max(2, _REPEATED_SHARE * len(pages))
-    result = []
+    marked = []
     for lines, page in zip(ordered, pages, strict=True):
         outer = edges(lines, page)
         numbers = {id(s) for s in outer if _PAGE_NUMBER.fullmatch(s.text)}
-        running = numbers | {id(s) for s in outer if counts[_key(s.text)] >= needed}
-        # A header or footer runs above or below a page's body: where nothing else is left
-        # (one line per page, all alike but for a number), those lines are the body.
-        if all(id(s) in running for s in lines):
-            running = numbers if any(id(s) not in numbers for s in lines) else set()
-        result.append([s for s in lines if id(s) not in running])
-    return result
+        repeated = {id(s) for s in outer if counts[_key(s.text)] >= needed} - numbers
+        marked.append((lines, numbers, repeated))
+    # A header or footer runs above or below a body: a repeated line that never shares its page
+    # with other text (one line per page, alike but for a number) is the body itself, while
+    # a real header stays out even of a page where nothing else is left.
+    beside_body = {
+        _key(s.text)
+        for lines, numbers, repeated in marked
+        if any(id(s) not in numbers | repeated for s in lines)
+        for s in lines
+        if id(s) in repeated
+    }
+    return [
+        [
+            s
+            for s in lines
+            if id(s) not in numbers and (id(s) not in repeated or _key(s.text) not in beside_body)
+        ]
+        for lines, numbers, repeated in marked
+    ]
 
 
 def _body_size(lines: list[Segment]) -> float:

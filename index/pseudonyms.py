@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import tempfile
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from acuerdo.index.db import SessionFactory, guarded
 from acuerdo.index.errors import SettingsError
@@ -34,6 +35,8 @@ from acuerdo.index.ownership import Asker
 KEY_FILE = "pseudonym.key"
 MIN_KEY_CHARS = 16
 _CONVERT_BATCH = 1000
+
+log = logging.getLogger(__name__)
 
 
 class Pseudonyms:
@@ -124,15 +127,10 @@ def _key_file(path: Path) -> bytes:
 def _create_key_file(path: Path) -> None:
     """Written whole under a temporary name, then linked: two processes starting together
     keep whichever key was linked first."""
+    temporary: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".pseudonym-", suffix=".tmp")
-    except OSError as exc:
-        raise SettingsError(
-            f"No pude crear la clave de seudónimos en {path.parent}: revise ACUERDO_DATA_DIR "
-            "o defina ACUERDO_PSEUDONYM_KEY."
-        ) from exc
-    try:
         with os.fdopen(handle, "w", encoding="ascii") as file:  # mkstemp: owner-only
             file.write(secrets.token_hex(32) + "\n")
             file.flush()
@@ -144,9 +142,15 @@ def _create_key_file(path: Path) -> None:
         except OSError:  # a file system without hard links
             if not path.exists():
                 os.replace(temporary, path)
+    except OSError as exc:
+        raise SettingsError(
+            f"No pude crear la clave de seudónimos en {path.parent} ({exc.strerror or exc}): "
+            "revise ACUERDO_DATA_DIR (permisos, espacio libre) o defina ACUERDO_PSEUDONYM_KEY."
+        ) from exc
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
 
 
 def adopt_key(sessions: SessionFactory, key: bytes) -> int:
@@ -164,9 +168,26 @@ def adopt_key(sessions: SessionFactory, key: bytes) -> int:
                 )
             return 0
         try:
-            return _convert(sessions, key)
+            count = _convert(sessions, key)
         except IntegrityError:  # another process adopted its key meanwhile: check against it
             continue
+        if count:
+            _purge_old_versions(sessions)
+        return count
+
+
+def _purge_old_versions(sessions: SessionFactory) -> None:
+    """PostgreSQL keeps the rows' old versions, unkeyed hashes beside the questions, until a
+    vacuum: run it now rather than when autovacuum finds enough dead rows."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in (QueryLog.__tablename__, Feedback.__tablename__):
+                connection.exec_driver_sql(f"VACUUM {table}")
+    except SQLAlchemyError as exc:  # converted all the same; autovacuum comes later
+        log.warning("could not vacuum the converted pseudonyms: %s", exc)
 
 
 def _convert(sessions: SessionFactory, key: bytes) -> int:

@@ -50,31 +50,27 @@ def seed(
     The flag is set only after the documents are in, so a crash mid-way seeds again on the
     next start; replicas seeding together are harmless (identical content is added once).
     A seed that cannot be read is skipped with a warning (each document is one transaction, so
-    nothing of it is stored) and the others are indexed; the flag then stays unset, so the next
-    start tries again (the ones already in are found by their hash) until the file is fixed or
-    removed.
+    nothing of it is stored) and the others are indexed; seeding is still remembered, since
+    trying again at every start would bring back the seeds an admin removed meanwhile (and
+    alert their followers each time): the admin adds the fixed file with `index add`.
     """
     try:
         files = seed_files(seeds_dir)
     except DocumentError as exc:
         _warn(f"Aviso: no he indexado los documentos iniciales. {exc}", notice)
         return
-    complete = True
     for path, title in files:
         if notice:
             notice(f"Indexando el documento inicial «{title or path.name}»…")
         try:
             writer.add_prepared(writer.prepare_path(path, title=title))
         except DocumentError as exc:
-            complete = False
             _warn(
                 f"Aviso: he omitido el documento inicial «{path.name}» de ACUERDO_SEEDS_DIR "
-                f"({seeds_dir}): {str(exc).rstrip('.')}. Corríjalo o quítelo de esa carpeta; "
-                "se volverá a intentar en el próximo arranque.",
+                f"({seeds_dir}): {str(exc).rstrip('.')}. Corríjalo y añádalo con "
+                "«acuerdo index add»; no se volverá a intentar solo.",
                 notice,
             )
-    if not complete:
-        return
     with guarded(sessions) as session, session.begin():
         storage.lock_state(session).seeded = True
 

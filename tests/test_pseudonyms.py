@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from acuerdo.index import Library, SettingsError, load_settings
 from acuerdo.index.db import open_database
@@ -115,6 +116,8 @@ def test_a_database_of_unkeyed_hashes_is_converted_once_and_old_buttons_keep_wor
     reopened = Library.open(settings, embedder=HashingEmbedder())
     reopened.check_pseudonyms(notice=notices.append)
     assert any("protegidos con clave" in n for n in notices)
+    if database_url.startswith("postgresql"):  # the old row versions are vacuumed away
+        assert _vacuumed(reopened, "query_log") and _vacuumed(reopened, "feedback")
     with reopened.sessions() as session:
         stored = session.scalars(select(QueryLog.user_hash)).all()
         votes = session.scalars(select(Feedback.user_hash)).all()
@@ -164,3 +167,18 @@ def test_two_processes_converting_at_once_convert_once(database_url: str, settin
     with library.sessions() as session:
         stored = session.scalars(select(QueryLog.user_hash)).all()
     assert stored == [converted(KEY.encode(), _unkeyed_user(42))]  # once, not twice
+
+
+def _vacuumed(library: Library, table: str) -> bool:
+    """PostgreSQL's statistics say the table was vacuumed by hand (they arrive within ~1 s)."""
+    query = text(
+        "SELECT last_vacuum FROM pg_stat_user_tables "
+        "WHERE relname = :table AND schemaname = current_schema()"
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with library.sessions() as session:
+            if session.execute(query, {"table": table}).scalar() is not None:
+                return True
+        time.sleep(0.2)
+    return False

@@ -210,6 +210,29 @@ def test_pdf_running_header_and_footer_are_dropped_around_one_line_pages() -> No
     assert everything == "\n".join(bodies)
 
 
+def test_pdf_running_header_stays_out_of_a_page_that_holds_nothing_else() -> None:
+    """A blank or figure-only page keeps its header and number: they are still no text."""
+    pdf = Minutes()
+    bodies = [
+        "Se aprueba el orden del dia de la sesion.",
+        "Los laboratorios forenses comparten protocolos de analisis quimico.",
+        "",  # a page left blank: header and page number only
+        "Las autoridades aduaneras coordinan inspecciones en los cruces.",
+        "El grupo de alto nivel revisa los avances y publica un informe.",
+    ]
+    for body in bodies:
+        pdf.add_page()
+        if body:
+            pdf.set_font("Helvetica", size=11)
+            pdf.set_y(120)
+            pdf.cell(0, 10, body)
+    chunks = chunks_of("sesiones.pdf", bytes(pdf.output()))
+    everything = "\n".join(c.text for c in chunks)
+    assert "Comision" not in everything and "Pagina" not in everything
+    assert not [c.heading for c in chunks if c.heading]
+    assert everything == "\n".join(b for b in bodies if b)
+
+
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Guía de trámites</title>
 <script>var x = 1;</script></head><body>
 <header><nav><a href="/">Inicio</a> · <a href="/tramites">Trámites</a></nav></header>
