@@ -90,7 +90,10 @@ def seed_files(seeds_dir: Path | None) -> list[tuple[Path, str | None]]:
     if manifest.is_file():
         try:
             entries = json.loads(manifest.read_text(encoding="utf-8"))
-            return [(seeds_dir / e["file"], e.get("title")) for e in entries]
+            files = [(seeds_dir / e["file"], e.get("title")) for e in entries]
+            if any(not isinstance(title, str | None) for _, title in files):
+                raise TypeError("a title that is not text")
+            return files
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DocumentError(
                 f"No puedo leer {manifest} (de ACUERDO_SEEDS_DIR): debe ser una lista JSON, en "

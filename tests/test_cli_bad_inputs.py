@@ -58,12 +58,16 @@ def test_an_unreadable_seed_is_skipped_with_a_warning_once_and_removed_seeds_sta
     assert after.returncode == 0 and "No hay documentos indexados." in after.stdout
 
 
+@pytest.mark.parametrize(
+    "manifest", ['[{"title": "sin archivo"}]', '[{"file": "good.txt", "title": 123}]']
+)
 def test_a_broken_seed_manifest_is_a_warning_not_a_dead_command(
-    tmp_path: Path, cli: InProcessCli
+    tmp_path: Path, cli: InProcessCli, manifest: str
 ) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "manifest.json").write_text('[{"title": "sin archivo"}]', encoding="utf-8")
+    (seeds / "good.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (seeds / "manifest.json").write_text(manifest, encoding="utf-8")
     result = cli("index", "list", env={"ACUERDO_SEEDS_DIR": str(seeds)})
     assert result.returncode == 0, result.stderr
     assert "manifest.json" in result.stderr and "ACUERDO_SEEDS_DIR" in result.stderr
