@@ -14,6 +14,7 @@ from telegram.error import BadRequest
 from acuerdo.bot import keyboards, render
 from acuerdo.bot.ratelimit import wait_words
 from acuerdo.bot.services import BotContext, services
+from acuerdo.bot.telegram_text import telegram_cut
 from acuerdo.bot.worker import BusyError
 from acuerdo.index import AcuerdoError, EmptyQuestionError, NotFoundError, formats_listed
 
@@ -276,7 +277,7 @@ async def error_handler(update: object, context: BotContext) -> None:
         text = "Lo siento, algo salió mal al procesar su mensaje. Inténtelo de nuevo en un momento."
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(render.telegram_cut(text, 200), show_alert=True)
+            await update.callback_query.answer(telegram_cut(text, 200), show_alert=True)
         elif update.effective_message is not None and update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, text)
     except Exception:

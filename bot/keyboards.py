@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from acuerdo.bot.render import telegram_cut
+from acuerdo.bot.telegram_text import telegram_cut
 from acuerdo.index import Answer, Followed, OutgoingNotification, PassageView
 
 CALLBACK_LIMIT = 64

@@ -1,7 +1,8 @@
 """Pure functions: answers → Telegram HTML (escaped, within Telegram's 4096) or plain text.
 
 Telegram counts every limit in UTF-16 code units, so an emoji or any other character outside
-the Basic Multilingual Plane counts 2: limits here are measured with `telegram_length`.
+the Basic Multilingual Plane counts 2: limits here are measured with `telegram_length`
+(bot/telegram_text.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from acuerdo.bot.telegram_text import telegram_cut, telegram_length, telegram_prefix
 from acuerdo.index import (
     Answer,
     DocumentInfo,
@@ -27,28 +29,6 @@ TELEGRAM_LIMIT = 4096
 _QUOTE_BUDGET = 3500
 _EXPANDABLE_FROM = 900
 _HEADING_BUDGET = 300
-
-
-def telegram_length(text: str) -> int:
-    """The length Telegram counts: UTF-16 code units (2 for an emoji or other astral character)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def telegram_prefix(text: str, limit: int) -> int:
-    """How many characters of `text` fit within `limit` UTF-16 units."""
-    if len(text) * 2 <= limit:
-        return len(text)
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def telegram_cut(text: str, limit: int) -> str:
-    """The longest prefix of `text` within `limit` UTF-16 units; a character is never halved."""
-    return text[: telegram_prefix(text, limit)]
 
 
 def _cut_at_sentence(text: str, limit: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from acuerdo.bot import keyboards, render
+from acuerdo.bot import keyboards, render, telegram_text
 from acuerdo.index import (
     Answer,
     DocumentInfo,
@@ -126,12 +126,18 @@ def _assert_sendable(html_text: str) -> str:
 
 
 def test_telegram_length_counts_utf16_units_and_cuts_never_halve_a_character() -> None:
-    assert render.telegram_length("año") == 3
-    assert render.telegram_length("a😀𝐚") == 5
-    assert render.telegram_cut("😀😀", 3) == "😀"
-    assert render.telegram_cut("a😀b", 2) == "a"
-    assert render.telegram_cut("abc", 5) == "abc"
-    assert render.telegram_prefix("😀" * 10, 7) == 3
+    assert telegram_text.telegram_length("año") == 3
+    assert telegram_text.telegram_length("a😀𝐚") == 5
+    assert telegram_text.telegram_cut("😀😀", 3) == "😀"
+    assert telegram_text.telegram_cut("a😀b", 2) == "a"
+    assert telegram_text.telegram_cut("abc", 5) == "abc"
+    assert telegram_text.telegram_prefix("😀" * 10, 7) == 3
+    # Symbols made of several characters are kept whole or left out.
+    assert telegram_text.telegram_cut("🇪🇸🇪🇸", 6) == "🇪🇸"
+    assert telegram_text.telegram_cut("👨\u200d👩\u200d👧 hola", 3) == ""
+    assert telegram_text.telegram_cut("ab👍🏽", 4) == "ab"
+    assert telegram_text.telegram_cut("ab❤\ufe0f", 3) == "ab"
+    assert telegram_text.telegram_cut("ao\u0301", 2) == "a"
 
 
 def test_emoji_passages_titles_and_headings_stay_within_4096_units() -> None:
@@ -195,7 +201,7 @@ def test_an_emoji_snippet_fits_its_units_and_keeps_the_query_word() -> None:
     cut = render.snippet(text, "fentanilo", 60)
     cut.encode("utf-8")
     assert "fentanilo" in cut and _units(cut) <= 60 and cut.startswith("…")
-    assert render.telegram_length(render.snippet("😀" * 100, "x", 9)) <= 9
+    assert telegram_text.telegram_length(render.snippet("😀" * 100, "x", 9)) <= 9
 
 
 def test_the_share_button_query_is_cut_in_utf16_units() -> None:
