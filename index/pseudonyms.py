@@ -2,8 +2,8 @@
 
 A plain hash of a Telegram id names its owner to anyone holding the database: ids are small
 numbers, and hashing them all takes minutes. A pseudonym here is an HMAC under a key kept out of
-the database: `ACUERDO_PSEUDONYM_KEY`, or else a random key the first start writes to the data
-directory (`pseudonym.key`, readable by its owner only). The database keeps the key's
+the database: `ACUERDO_PSEUDONYM_KEY`, or else a random key written to the data directory the
+first time one is needed (`pseudonym.key`, readable by its owner only). The database keeps the key's
 fingerprint, so a replica started with another key refuses to start instead of writing
 pseudonyms nobody can match.
 
