@@ -19,7 +19,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from acuerdo.bot import keyboards, render
 from acuerdo.bot.services import BotContext, services
-from acuerdo.bot.telegram_text import telegram_cut, telegram_length
 from acuerdo.index import EVERYTHING, NotFoundError, TopicError
 
 log = logging.getLogger("acuerdo.bot")
@@ -152,9 +151,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
         await query.answer(NOT_FOLLOWING)
         return
     # Telegram refuses a callback answer over 200 UTF-16 units; a topic may be 200 emoji alone.
-    name = _name(gone.topic, gone.everything)
-    if telegram_length(name) > ANSWER_TOPIC_CHARS:
-        name = telegram_cut(name, ANSWER_TOPIC_CHARS - 1) + "…"
+    name = render.clipped(_name(gone.topic, gone.everything), ANSWER_TOPIC_CHARS)
     await query.answer(STOPPED.format(topic=name), show_alert=True)
 
 

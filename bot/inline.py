@@ -13,20 +13,12 @@ from telegram.constants import ParseMode
 
 from acuerdo.bot import render
 from acuerdo.bot.services import BotContext, services
-from acuerdo.bot.telegram_text import telegram_cut, telegram_length
+from acuerdo.bot.telegram_text import telegram_length
 from acuerdo.bot.worker import BusyError
 from acuerdo.index import EmptyQuestionError, Hit
 
 CACHE_SECONDS = 30
 TITLE_CHARS = 90
-
-
-def _short(text: str, limit: int) -> str:
-    """At most `limit` UTF-16 units (Telegram's measure: an emoji counts 2)."""
-    text = " ".join(text.split())
-    if telegram_length(text) <= limit:
-        return text
-    return telegram_cut(text, limit - 1).rstrip() + "…"
 
 
 async def inline_query(update: Update, context: BotContext) -> None:
@@ -99,4 +91,4 @@ def _description(hit: Hit, *, tentative: bool) -> str:
     where = f" — párrafo {hit.paragraph}"
     lead = f"{render.TENTATIVE_SHORT} · " if tentative else ""
     room = max(10, 120 - telegram_length(lead + where))
-    return f"{lead}{_short(hit.document_title, room)}{where}"
+    return f"{lead}{render.clipped(hit.document_title, room)}{where}"

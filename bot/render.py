@@ -249,9 +249,12 @@ QUESTION_PREVIEW_CHARS = 200
 
 
 def clipped(text: str, limit: int = QUESTION_PREVIEW_CHARS) -> str:
-    """A logged question as a one-line preview: a pasted 100 kB text must not hide the others."""
+    """One line of at most `limit` UTF-16 units, cut with "…": a logged question's preview (a
+    pasted 100 kB text must not hide the others), an inline title, a topic in a button answer."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    if telegram_length(flat) <= limit:
+        return flat
+    return telegram_cut(flat, limit - 1).rstrip() + "…"
 
 
 # The last line of /siguiendo when its topics do not all fit; the buttons still list every one.
