@@ -151,11 +151,8 @@ class Library:
     def check_pseudonyms(self, *, notice: Notice | None = None) -> None:
         """Check the askers' pseudonyms' key against the database now, not at the first question
         (front ends serving people call it at start); SettingsError if it is not the DB's."""
-        self._pseudonyms.check()
-        if self._pseudonyms.converted_rows and notice:
-            notice(
-                f"Seudónimos de {self._pseudonyms.converted_rows} registros protegidos con clave."
-            )
+        if (converted := self._pseudonyms.check()) and notice:
+            notice(f"Seudónimos de {converted} registros protegidos con clave.")
 
     def corpus(self) -> Corpus:
         """The current snapshot (loaded on first use)."""

@@ -48,20 +48,22 @@ class Pseudonyms:
         self._key_source = key
         self._key: bytes | None = None
         self._lock = threading.Lock()
-        self.converted_rows = 0
 
-    def check(self) -> None:
+    def check(self) -> int:
         """Read the key and check it against the database (converting a database written
-        without one); SettingsError when it is not the database's key."""
+        without one); SettingsError when it is not the database's key. Returns how many rows
+        this call converted (0 once checked)."""
         with self._lock:
-            if self._key is None:
-                key = self._key_source()
-                if len(key) < MIN_KEY_CHARS:
-                    raise SettingsError(
-                        f"La clave de seudónimos debe tener al menos {MIN_KEY_CHARS} caracteres."
-                    )
-                self.converted_rows = adopt_key(self._sessions, key)
-                self._key = key
+            if self._key is not None:
+                return 0
+            key = self._key_source()
+            if len(key) < MIN_KEY_CHARS:
+                raise SettingsError(
+                    f"La clave de seudónimos debe tener al menos {MIN_KEY_CHARS} caracteres."
+                )
+            converted_rows = adopt_key(self._sessions, key)
+            self._key = key
+            return converted_rows
 
     def user(self, user_id: int | str | None) -> str | None:
         """One person, wherever they ask (the log groups by it)."""
