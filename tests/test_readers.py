@@ -190,36 +190,18 @@ class Minutes(FPDF):
         self.cell(0, 10, f"Pagina {self.page_no()} de {{nb}}", align="C")
 
 
-def test_pdf_running_header_and_footer_are_dropped_around_one_line_pages() -> None:
-    pdf = Minutes()
-    bodies = [
-        "Se aprueba el orden del dia de la sesion.",
-        "Los laboratorios forenses comparten protocolos de analisis quimico.",
-        "Las autoridades aduaneras coordinan inspecciones en los cruces.",
-        "El grupo de alto nivel revisa los avances y publica un informe.",
-    ]
-    for body in bodies:
-        pdf.add_page()
-        pdf.set_font("Helvetica", size=11)
-        pdf.set_y(120)
-        pdf.cell(0, 10, body)
-    chunks = chunks_of("sesiones.pdf", bytes(pdf.output()))
-    everything = "\n".join(c.text for c in chunks)
-    assert "Comision" not in everything and "Pagina" not in everything
-    assert not [c.heading for c in chunks if c.heading]
-    assert everything == "\n".join(bodies)
+MINUTES = [
+    "Se aprueba el orden del dia de la sesion.",
+    "Los laboratorios forenses comparten protocolos de analisis quimico.",
+    "Las autoridades aduaneras coordinan inspecciones en los cruces.",
+    "El grupo de alto nivel revisa los avances y publica un informe.",
+]
 
 
-def test_pdf_running_header_stays_out_of_a_page_that_holds_nothing_else() -> None:
-    """A blank or figure-only page keeps its header and number: they are still no text."""
+def _read_minutes(bodies: list[str]) -> str:
+    """`Minutes` with one body line per page ("" leaves the page with its header and number
+    only), read; every passage is asserted to have no heading."""
     pdf = Minutes()
-    bodies = [
-        "Se aprueba el orden del dia de la sesion.",
-        "Los laboratorios forenses comparten protocolos de analisis quimico.",
-        "",  # a page left blank: header and page number only
-        "Las autoridades aduaneras coordinan inspecciones en los cruces.",
-        "El grupo de alto nivel revisa los avances y publica un informe.",
-    ]
     for body in bodies:
         pdf.add_page()
         if body:
@@ -227,10 +209,21 @@ def test_pdf_running_header_stays_out_of_a_page_that_holds_nothing_else() -> Non
             pdf.set_y(120)
             pdf.cell(0, 10, body)
     chunks = chunks_of("sesiones.pdf", bytes(pdf.output()))
-    everything = "\n".join(c.text for c in chunks)
-    assert "Comision" not in everything and "Pagina" not in everything
     assert not [c.heading for c in chunks if c.heading]
-    assert everything == "\n".join(b for b in bodies if b)
+    return "\n".join(c.text for c in chunks)
+
+
+def test_pdf_running_header_and_footer_are_dropped_around_one_line_pages() -> None:
+    everything = _read_minutes(MINUTES)
+    assert "Comision" not in everything and "Pagina" not in everything
+    assert everything == "\n".join(MINUTES)
+
+
+def test_pdf_running_header_stays_out_of_a_page_that_holds_nothing_else() -> None:
+    """A blank or figure-only page keeps its header and number: they are still no text."""
+    everything = _read_minutes([*MINUTES[:2], "", *MINUTES[2:]])
+    assert "Comision" not in everything and "Pagina" not in everything
+    assert everything == "\n".join(MINUTES)
 
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Guía de trámites</title>
